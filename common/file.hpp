@@ -1,0 +1,39 @@
+// Whole-file helpers with the two properties every caller needs: reads are bounded (a file is
+// input like any other) and writes are atomic and durable (temp file, fsync, rename, fsync dir).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "common/fd.hpp"
+#include "common/result.hpp"
+
+namespace ratchet {
+
+// Reads a whole regular file; TooLarge if it is longer than max_bytes, NotFound if absent.
+[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path,
+                                            std::uint64_t max_bytes);
+
+// Replaces `path` with `data` so that after a crash it holds either the old or the new content.
+[[nodiscard]] Status write_file_atomic(const std::filesystem::path& path,
+                                       std::span<const std::byte> data, unsigned mode = 0644);
+[[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                                       unsigned mode = 0644);
+
+// open(2) with O_CLOEXEC, errors naming the path.
+[[nodiscard]] Result<UniqueFd> open_file(const std::filesystem::path& path, int flags,
+                                         unsigned mode = 0644);
+
+// fsync of a directory, so a rename or create inside it is durable.
+[[nodiscard]] Status sync_directory(const std::filesystem::path& dir);
+
+// Writes all of `data` at the current offset, retrying on EINTR and short writes.
+[[nodiscard]] Status write_all(int fd, std::span<const std::byte> data, std::string_view what);
+
+// "path: strerror" Io error (or OutOfSpace for ENOSPC/EDQUOT) from errno value `err`.
+[[nodiscard]] Error errno_error(int err, std::string_view what);
+
+}  // namespace ratchet

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds ratchet and runs the whole test suite.
+#   scripts/test.sh              CMake build, all tests through CTest
+#   scripts/test.sh --sanitize   the same with ASan + UBSan
+#   scripts/test.sh --meson      the meson build and its tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+variant=release
+case "${1:-}" in
+  "") ;;
+  --sanitize) variant=asan ;;
+  --meson) variant=meson ;;
+  *) echo "usage: $0 [--sanitize|--meson]" >&2; exit 2 ;;
+esac
+
+bash scripts/setup.sh
+jobs=$(nproc)
+build="build/$variant"
+mkdir -p "$build/tmp"
+# Tests create their temporary dirs (swtpm state, slots, stores) here, not in the machine's /tmp.
+export TMPDIR="$PWD/$build/tmp"
+
+if [ "$variant" = meson ]; then
+  [ -f "$build/build.ninja" ] || meson setup "$build" -Dwerror=true
+  ninja -C "$build" -j"$jobs"
+  meson test -C "$build" --print-errorlogs --num-processes "$jobs"
+  exit 0
+fi
+
+args=(-G Ninja -DRATCHET_WERROR=ON)
+if [ "$variant" = asan ]; then
+  args+=(-DRATCHET_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+cmake -S . -B "$build" "${args[@]}" >/dev/null
+cmake --build "$build" -j"$jobs"
+ctest --test-dir "$build" -j"$jobs" --output-on-failure --timeout 600
