@@ -59,7 +59,7 @@ int run(std::span<char*> argv) noexcept {
     log::set_level(*level);
 
     if (app.get_subcommands().empty()) {
-      std::fputs(app.help().c_str(), stdout);
+      (void)std::fputs(app.help().c_str(), stdout);
       return 0;
     }
     return 0;
