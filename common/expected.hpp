@@ -44,10 +44,14 @@ class Expected {
   using error_type = E;
 
   Expected() requires std::default_initializable<T> : v_(std::in_place_index<0>) {}
+  // Implicit from a value, as std::expected; the constraint keeps it from hiding copy and move.
+  // clang-format off
   template <class U = T>
-  requires(std::constructible_from<T, U> && !std::same_as<std::remove_cvref_t<U>, Expected> &&
-           !std::same_as<std::remove_cvref_t<U>, std::in_place_t>) Expected(U&& value)
-      : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+    requires(std::constructible_from<T, U> && !std::same_as<std::remove_cvref_t<U>, Expected> &&
+             !std::same_as<std::remove_cvref_t<U>, std::in_place_t>)
+  Expected(U&& value)  // NOLINT(bugprone-forwarding-reference-overload)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
+  // clang-format on
   template <class G>
   Expected(const Unexpected<G>& u) : v_(std::in_place_index<1>, u.error()) {}  // NOLINT
   template <class G>
