@@ -1,0 +1,31 @@
+// Progress of an install that survives a power cut: where the payload and the image stood at the
+// last consistent point, the payload's hashing state there, and the image head the slot writer
+// holds back (written once to a side file, since it reaches the slot only at the very end).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace ratchet::streaming {
+
+struct Checkpoint {
+  std::string identity;  // which install this is (hex digest of its parameters)
+  std::uint64_t payload_offset = 0;
+  std::uint64_t image_offset = 0;
+  std::string payload_state;  // Hasher::save() bytes
+  std::string image_state;
+
+  [[nodiscard]] static Result<std::optional<Checkpoint>> load(const std::filesystem::path& path);
+  [[nodiscard]] Status save(const std::filesystem::path& path) const;
+};
+
+[[nodiscard]] std::filesystem::path head_path(const std::filesystem::path& checkpoint);
+// Removes the checkpoint and its head file; missing files are fine.
+void remove_checkpoint(const std::filesystem::path& checkpoint) noexcept;
+
+}  // namespace ratchet::streaming

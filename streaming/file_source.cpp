@@ -1,0 +1,33 @@
+#include "streaming/file_source.hpp"
+
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/file.hpp"
+
+namespace ratchet::streaming {
+
+Status FileSource::read_into(std::uint64_t offset, Sink& sink) {
+  auto fd = RATCHET_TRY(open_file(path_, O_RDONLY));
+  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<std::byte> buf(read_size_);
+  std::uint64_t at = offset;
+  const std::uint64_t end = limit_ == 0 ? UINT64_MAX : limit_;
+  while (at < end) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), end - at));
+    const ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno_error(errno, path_.string()));
+    }
+    if (n == 0) return {};
+    RATCHET_TRY(sink.write(std::span(buf).first(static_cast<std::size_t>(n))));
+    at += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+}  // namespace ratchet::streaming

@@ -1,0 +1,226 @@
+#include "streaming/slot_writer.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/file.hpp"
+#include "streaming/mapped_file.hpp"
+
+namespace ratchet::streaming {
+namespace {
+
+constexpr std::size_t kAlign = 4096;
+constexpr std::size_t kStagingSize = 4u << 20;
+
+Status pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t at,
+                  const std::filesystem::path& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno_error(errno, path.string()));
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+    at += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+Status pread_all(int fd, std::span<std::byte> data, std::uint64_t at,
+                 const std::filesystem::path& path, std::size_t* got) {
+  *got = 0;
+  while (*got < data.size()) {
+    const ssize_t n =
+        ::pread(fd, data.data() + *got, data.size() - *got, static_cast<off_t>(at + *got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno_error(errno, path.string()));
+    }
+    if (n == 0) break;
+    *got += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Status fdatasync_checked(int fd, const std::filesystem::path& path) {
+  if (::fdatasync(fd) != 0) return fail(errno_error(errno, path.string()));
+  return {};
+}
+
+}  // namespace
+
+SlotWriter::~SlotWriter() {
+  std::free(staging_);
+}  // NOLINT(cppcoreguidelines-no-malloc)
+
+Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path& target,
+                                                     std::uint64_t image_length,
+                                                     const SlotWriterOptions& options,
+                                                     std::uint64_t start_offset,
+                                                     std::vector<std::byte> saved_head) {
+  if (options.head_size % kAlign != 0)
+    return fail(Code::InvalidArgument, "head size {} is not a multiple of {}", options.head_size,
+                kAlign);
+  std::unique_ptr<SlotWriter> w(new SlotWriter());
+  w->path_ = target;
+  w->options_ = options;
+  w->image_length_ = image_length;
+  w->fd_ = RATCHET_TRY(open_file(target, O_RDWR | O_CREAT, 0644));
+  const std::uint64_t size = RATCHET_TRY(file_or_device_size(w->fd_.get(), target));
+  struct stat st {};
+  (void)::fstat(w->fd_.get(), &st);
+  if (S_ISBLK(st.st_mode) && size < image_length)
+    return fail(Code::OutOfSpace, "{}: slot has {} bytes, the image needs {}", target.string(),
+                size, image_length);
+  w->head_.resize(
+      static_cast<std::size_t>(std::min<std::uint64_t>(options.head_size, image_length)));
+  if (start_offset == 0) {
+    // Invalidate whatever filesystem the slot held before a single new byte lands in it.
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(options.head_size, size));
+    if (n > 0) {
+      const std::vector<std::byte> zeros(n);
+      RATCHET_TRY(pwrite_all(w->fd_.get(), zeros, 0, target));
+      RATCHET_TRY(fdatasync_checked(w->fd_.get(), target));
+    }
+  } else {
+    if (start_offset < w->head_.size() || saved_head.size() != w->head_.size() ||
+        start_offset > image_length)
+      return fail(Code::InvalidArgument, "{}: cannot resume at offset {}", target.string(),
+                  start_offset);
+    w->head_ = std::move(saved_head);
+  }
+  w->offset_ = start_offset;
+  w->staged_at_ = start_offset;
+  w->window_start_ = start_offset;
+  w->previous_window_ = start_offset;
+  if (options.direct_io) {
+    const int dfd = ::open(target.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (dfd < 0) return fail(errno_error(errno, target.string() + " (O_DIRECT)"));
+    w->direct_fd_.reset(dfd);
+    void* p = nullptr;
+    if (::posix_memalign(&p, kAlign, kStagingSize) != 0)  // NOLINT(cppcoreguidelines-no-malloc)
+      return fail(Code::Internal, "posix_memalign failed");
+    w->staging_ = static_cast<std::byte*>(p);
+    w->staging_size_ = kStagingSize;
+  }
+  if (options.skip_identical) w->compare_.resize(64 * 1024);
+  return w;
+}
+
+// Writes one piece at `at`, skipping it when the slot already holds these bytes.
+Status SlotWriter::put(std::span<const std::byte> data, std::uint64_t at, int fd) {
+  if (!options_.skip_identical) {
+    RATCHET_TRY(pwrite_all(fd, data, at, path_));
+    stats_.written += data.size();
+    return {};
+  }
+  // Compare in blocks small enough that one changed byte does not rewrite megabytes.
+  constexpr std::size_t kBlock = 64 * 1024;
+  while (!data.empty()) {
+    const std::size_t n = std::min(kBlock, data.size());
+    std::size_t got = 0;
+    RATCHET_TRY(pread_all(fd_.get(), std::span(compare_).first(n), at, path_, &got));
+    if (got == n && std::memcmp(compare_.data(), data.data(), n) == 0) {
+      stats_.skipped += n;
+    } else {
+      RATCHET_TRY(pwrite_all(fd, data.first(n), at, path_));
+      stats_.written += n;
+    }
+    data = data.subspan(n);
+    at += n;
+  }
+  return {};
+}
+
+Status SlotWriter::flush_staging(bool final) {
+  if (staged_ == 0) return {};
+  const std::size_t aligned = final ? staged_ : staged_ - staged_ % kAlign;
+  const std::size_t direct_part = staged_ - staged_ % kAlign;
+  if (direct_part > 0)
+    RATCHET_TRY(put(std::span(staging_, direct_part), staged_at_, direct_fd_.get()));
+  if (final && aligned > direct_part)  // the unaligned tail of the image goes through the cache
+    RATCHET_TRY(put(std::span(staging_ + direct_part, aligned - direct_part),
+                    staged_at_ + direct_part, fd_.get()));
+  const std::size_t keep = staged_ - aligned;
+  if (keep > 0) std::memmove(staging_, staging_ + aligned, keep);
+  staged_at_ += aligned;
+  staged_ = keep;
+  return {};
+}
+
+// Bounded dirty data: kick off writeback of the window just filled, wait for the one before it.
+Status SlotWriter::writeback(bool final) {
+  if (options_.direct_io) return {};
+  if (!final && offset_ - window_start_ < options_.writeback_window) return {};
+  if (offset_ > window_start_)
+    (void)::sync_file_range(fd_.get(), static_cast<off_t>(window_start_),
+                            static_cast<off_t>(offset_ - window_start_), SYNC_FILE_RANGE_WRITE);
+  if (window_start_ > previous_window_)
+    (void)::sync_file_range(
+        fd_.get(), static_cast<off_t>(previous_window_),
+        static_cast<off_t>(window_start_ - previous_window_),
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+  previous_window_ = window_start_;
+  window_start_ = offset_;
+  return {};
+}
+
+Status SlotWriter::write(std::span<const std::byte> data) {
+  if (data.size() > image_length_ - offset_)
+    return fail(Code::TooLarge, "{}: more than the {} bytes of the image", path_.string(),
+                image_length_);
+  if (offset_ < head_.size()) {
+    const std::size_t n =
+        std::min<std::size_t>(data.size(), head_.size() - static_cast<std::size_t>(offset_));
+    std::memcpy(head_.data() + offset_, data.data(), n);
+    offset_ += n;
+    data = data.subspan(n);
+    staged_at_ = offset_;
+  }
+  if (data.empty()) return {};
+  if (!options_.direct_io) {
+    RATCHET_TRY(put(data, offset_, fd_.get()));
+    offset_ += data.size();
+    return writeback(false);
+  }
+  while (!data.empty()) {
+    const std::size_t n = std::min(data.size(), staging_size_ - staged_);
+    std::memcpy(staging_ + staged_, data.data(), n);
+    staged_ += n;
+    offset_ += n;
+    data = data.subspan(n);
+    if (staged_ == staging_size_) RATCHET_TRY(flush_staging(false));
+  }
+  return {};
+}
+
+Status SlotWriter::sync() {
+  if (options_.direct_io) {
+    RATCHET_TRY(flush_staging(offset_ == image_length_));  // the tail only at the very end
+    if (staged_ != 0)
+      return fail(Code::Internal, "{}: sync at unaligned offset {}", path_.string(), offset_);
+  }
+  return fdatasync_checked(fd_.get(), path_);
+}
+
+Status SlotWriter::finish() {
+  if (offset_ != image_length_)
+    return fail(Code::LengthMismatch, "{}: {} bytes written, the image has {}", path_.string(),
+                offset_, image_length_);
+  if (options_.direct_io) RATCHET_TRY(flush_staging(true));
+  RATCHET_TRY(writeback(true));
+  RATCHET_TRY(fdatasync_checked(fd_.get(), path_));
+  // The body is durable; only now may the slot start to look like a filesystem.
+  RATCHET_TRY(pwrite_all(fd_.get(), head_, 0, path_));
+  stats_.written += head_.size();
+  RATCHET_TRY(fdatasync_checked(fd_.get(), path_));
+  if (const int err = fd_.close_checked(); err != 0) return fail(errno_error(err, path_.string()));
+  return {};
+}
+
+}  // namespace ratchet::streaming

@@ -1,0 +1,81 @@
+// Stage: the end of the chain, writing the image into a slot (a block device or a regular file).
+//
+// A half-written slot must never look like a valid filesystem: a fresh install first overwrites
+// the head of the slot (where filesystem superblocks live) with zeros, holds the head of the new
+// image in memory, writes the body, fsyncs, and writes the head last.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "common/fd.hpp"
+#include "streaming/sink.hpp"
+
+namespace ratchet::streaming {
+
+struct SlotWriterOptions {
+  // O_DIRECT writes through an aligned staging buffer, instead of the page cache.
+  bool direct_io = false;
+  // Read each block first and skip the write when it already holds the same bytes (flash wear).
+  bool skip_identical = false;
+  // Bytes at the start of the image held back and written last (covers ext4, btrfs, GPT, FAT).
+  // A multiple of 4096.
+  std::size_t head_size = 1u << 20;
+  // Buffered writes: start writeback every this many bytes and wait for the previous window, so
+  // dirty page-cache data stays bounded.
+  std::uint64_t writeback_window = 32u << 20;
+};
+
+struct SlotWriterStats {
+  std::uint64_t written = 0;  // bytes handed to the kernel
+  std::uint64_t skipped = 0;  // bytes left alone because the slot already held them
+};
+
+class SlotWriter final : public Sink {
+ public:
+  // A fresh install (start_offset 0) invalidates the slot's head at once. A resumed install
+  // continues at `start_offset` (>= head_size) and needs the head it held back before.
+  [[nodiscard]] static Result<std::unique_ptr<SlotWriter>> open(
+      const std::filesystem::path& target, std::uint64_t image_length,
+      const SlotWriterOptions& options, std::uint64_t start_offset = 0,
+      std::vector<std::byte> saved_head = {});
+
+  [[nodiscard]] Status write(std::span<const std::byte> data) override;
+  // Flushes and fsyncs the body, then writes the head and fsyncs again.
+  [[nodiscard]] Status finish() override;
+
+  // Makes everything written so far durable (a checkpoint is about to record offset()).
+  [[nodiscard]] Status sync();
+  [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
+  [[nodiscard]] const std::vector<std::byte>& head() const noexcept { return head_; }
+  [[nodiscard]] bool head_complete() const noexcept { return offset_ >= head_.size(); }
+  [[nodiscard]] const SlotWriterStats& stats() const noexcept { return stats_; }
+
+  ~SlotWriter() override;
+
+ private:
+  SlotWriter() = default;
+  [[nodiscard]] Status put(std::span<const std::byte> data, std::uint64_t at, int fd);
+  [[nodiscard]] Status flush_staging(bool final);
+  [[nodiscard]] Status writeback(bool final);
+
+  std::filesystem::path path_;
+  SlotWriterOptions options_;
+  UniqueFd fd_;         // buffered (head, tail, and everything when not direct)
+  UniqueFd direct_fd_;  // O_DIRECT
+  std::uint64_t image_length_ = 0;
+  std::uint64_t offset_ = 0;
+  std::vector<std::byte> head_;
+  std::byte* staging_ = nullptr;  // aligned, for O_DIRECT
+  std::size_t staging_size_ = 0;
+  std::size_t staged_ = 0;
+  std::uint64_t staged_at_ = 0;
+  std::vector<std::byte> compare_;  // skip_identical scratch
+  std::uint64_t window_start_ = 0;  // writeback window bookkeeping
+  std::uint64_t previous_window_ = 0;
+  SlotWriterStats stats_;
+};
+
+}  // namespace ratchet::streaming
