@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent/cli/command.hpp"
 #include "agent/cli/exit_code.hpp"
 #include "common/log.hpp"
 
@@ -45,6 +46,8 @@ int run(std::span<char*> argv) noexcept {
     app.add_flag_callback(
         "-v,--verbose", [&] { log_level = "debug"; }, "same as --log-level debug");
 
+    const std::vector<Command> commands = {add_write_command(app), add_bench_command(app)};
+
     try {
       app.parse(static_cast<int>(argv.size()), argv.data());
     } catch (const CLI::ParseError& e) {
@@ -58,10 +61,9 @@ int run(std::span<char*> argv) noexcept {
     }
     log::set_level(*level);
 
-    if (app.get_subcommands().empty()) {
-      (void)std::fputs(app.help().c_str(), stdout);
-      return 0;
-    }
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run();
+    (void)std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const std::exception& e) {
     log::error("Internal: {}", e.what());

@@ -1,0 +1,24 @@
+// What each sub-command file provides: it adds its options to the `ratchet` app and returns the
+// function to run when the user chose it.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "common/error.hpp"
+
+namespace ratchet::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Prints `error: <Code>: <message>` on stderr and returns the exit code for it.
+[[nodiscard]] int report_error(const Error& error);
+
+Command add_write_command(CLI::App& parent);
+Command add_bench_command(CLI::App& parent);
+
+}  // namespace ratchet::cli
