@@ -20,6 +20,7 @@ class DigestCheck final : public Sink {
 
   [[nodiscard]] Status write(std::span<const std::byte> data) override;
   [[nodiscard]] Status finish() override;
+  [[nodiscard]] std::span<std::byte> write_buffer() override { return next_.write_buffer(); }
 
   [[nodiscard]] std::uint64_t bytes() const noexcept { return seen_; }
 

@@ -16,15 +16,18 @@ Status FileSource::read_into(std::uint64_t offset, Sink& sink) {
   std::uint64_t at = offset;
   const std::uint64_t end = limit_ == 0 ? UINT64_MAX : limit_;
   while (at < end) {
+    // Read straight into the chain's buffer when it offers a big enough one (no extra copy).
+    std::span<std::byte> dst = sink.write_buffer();
+    if (dst.size() < 64 * 1024) dst = buf;
     const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), end - at));
-    const ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(at));
+        static_cast<std::size_t>(std::min<std::uint64_t>(dst.size(), end - at));
+    const ssize_t n = ::pread(fd.get(), dst.data(), want, static_cast<off_t>(at));
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(errno_error(errno, path_.string()));
     }
     if (n == 0) return {};
-    RATCHET_TRY(sink.write(std::span(buf).first(static_cast<std::size_t>(n))));
+    RATCHET_TRY(sink.write(dst.first(static_cast<std::size_t>(n))));
     at += static_cast<std::uint64_t>(n);
   }
   return {};

@@ -38,6 +38,7 @@ class Counter final : public Sink {
     return {};
   }
   Status finish() override { return next_.finish(); }
+  std::span<std::byte> write_buffer() override { return next_.write_buffer(); }
 
  private:
   Sink& next_;
@@ -64,6 +65,11 @@ class IntervalMarker final : public Sink {
     return {};
   }
   Status finish() override { return next_.finish(); }
+  std::span<std::byte> write_buffer() override {
+    // Never past the next boundary, so a boundary never falls inside a buffer filled in place.
+    auto b = next_.write_buffer();
+    return b.first(std::min<std::uint64_t>(b.size(), interval_ - offset_ % interval_));
+  }
 
  private:
   Sink& next_;
@@ -193,16 +199,20 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
   auto writer = RATCHET_TRY(SlotWriter::open(r.target, r.image_length, r.writer,
                                              resume ? resume->image_offset : 0, saved_head));
   Counter written(*writer, image_count);
-  // The chunk gate runs where there is spare time: for a raw payload on the producer thread
-  // (which otherwise only copies), for a compressed one on the worker (the producer decodes).
+  // Chunk hashing goes where there is time for it. A compressed payload keeps the producer busy
+  // decoding, so the worker checks every chunk. A raw payload leaves the producer nearly idle,
+  // so the two threads share it: the producer checks the even chunks, the worker the odd ones,
+  // and no chunk is written before its check.
   const bool gate_on_producer = raw && r.chunks != nullptr;
-  std::unique_ptr<ChunkGate> gate;
+  std::unique_ptr<ChunkGate> producer_gate;
   std::unique_ptr<DigestCheck> image_check;
   Sink* worker_head = &written;
-  if (r.chunks != nullptr && !gate_on_producer) {
-    gate = std::make_unique<ChunkGate>(written, *r.chunks, r.name,
-                                       resume ? resume->image_offset / chunk : 0);
-    worker_head = gate.get();
+  std::unique_ptr<ChunkGate> worker_gate;
+  if (r.chunks != nullptr) {
+    worker_gate = std::make_unique<ChunkGate>(
+        written, *r.chunks, r.name, resume ? resume->image_offset / chunk : 0,
+        gate_on_producer ? ChunkGate::Share::Odd : ChunkGate::Share::All);
+    worker_head = worker_gate.get();
   } else if (!raw && !r.image_digests.empty()) {
     image_check =
         std::make_unique<DigestCheck>(written, "image " + r.name, r.image_length, r.image_digests);
@@ -226,7 +236,7 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
   const auto on_mark = [&](const StreamMark& m) -> Status {
     progress(false);
     if (r.checkpoint.empty()) return {};
-    if (gate && !gate_on_producer && !gate->at_chunk_boundary()) return {};
+    if (worker_gate && !worker_gate->at_chunk_boundary()) return {};
     if (!writer->head_complete() || writer->offset() >= r.image_length) return {};
     RATCHET_TRY(writer->sync());
     if (!head_saved) {
@@ -249,9 +259,10 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
   if (raw) {
     Sink* checked = &handoff;
     if (gate_on_producer) {
-      gate = std::make_unique<ChunkGate>(handoff, *r.chunks, r.name,
-                                         resume ? resume->image_offset / chunk : 0);
-      checked = gate.get();
+      producer_gate = std::make_unique<ChunkGate>(handoff, *r.chunks, r.name,
+                                                  resume ? resume->image_offset / chunk : 0,
+                                                  ChunkGate::Share::Even);
+      checked = producer_gate.get();
     }
     // A raw payload is the image. With a chunk list every byte of it is authenticated before it
     // moves on, so a whole-payload digest would only hash the same bytes a second time; the
@@ -262,7 +273,7 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
     marker = std::make_unique<IntervalMarker>(
         *payload_check, resume ? resume->payload_offset : 0, interval,
         [&](std::uint64_t off) -> Status {
-          if (gate && !gate->at_chunk_boundary()) return {};
+          if (producer_gate && !producer_gate->at_chunk_boundary()) return {};
           return handoff.mark(StreamMark{off, payload_check->save()});
         });
     producer_head = marker.get();

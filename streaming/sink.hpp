@@ -21,6 +21,11 @@ class Sink {
 
   // End of stream: flushes and runs the end-of-stream checks (length, digest, durability).
   [[nodiscard]] virtual Status finish() = 0;
+
+  // Optional: memory further down the chain that the caller may fill and then pass to write(),
+  // so the bytes are not copied again on their way (a span given to write() that starts at the
+  // returned pointer is taken in place). Pass-through stages forward it; empty when there is none.
+  [[nodiscard]] virtual std::span<std::byte> write_buffer() { return {}; }
 };
 
 }  // namespace ratchet::streaming

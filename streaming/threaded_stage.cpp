@@ -37,18 +37,29 @@ Status ThreadedStage::hand_over() {
   return worker_error_locked();
 }
 
+Status ThreadedStage::take_free_buffer() {
+  if (current_) return {};
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !free_.empty() || worker_error_ || worker_done_; });
+  RATCHET_TRY(worker_error_locked());
+  current_ = free_.front();
+  free_.pop_front();
+  return {};
+}
+
+std::span<std::byte> ThreadedStage::write_buffer() {
+  if (!take_free_buffer()) return {};  // the error comes back from the next write()
+  Buffer& b = buffers_[*current_];
+  return std::span(b.bytes).subspan(b.used);
+}
+
 Status ThreadedStage::write(std::span<const std::byte> data) {
   while (!data.empty()) {
-    if (!current_) {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return !free_.empty() || worker_error_ || worker_done_; });
-      RATCHET_TRY(worker_error_locked());
-      current_ = free_.front();
-      free_.pop_front();
-    }
+    RATCHET_TRY(take_free_buffer());
     Buffer& b = buffers_[*current_];
     const std::size_t n = std::min(data.size(), b.bytes.size() - b.used);
-    std::memcpy(b.bytes.data() + b.used, data.data(), n);
+    std::byte* dst = b.bytes.data() + b.used;
+    if (data.data() != dst) std::memmove(dst, data.data(), n);  // else: filled in place
     b.used += n;
     data = data.subspan(n);
     if (b.used == b.bytes.size()) RATCHET_TRY(hand_over());
@@ -57,25 +68,13 @@ Status ThreadedStage::write(std::span<const std::byte> data) {
 }
 
 Status ThreadedStage::mark(StreamMark mark) {
-  if (!current_) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !free_.empty() || worker_error_ || worker_done_; });
-    RATCHET_TRY(worker_error_locked());
-    current_ = free_.front();
-    free_.pop_front();
-  }
+  RATCHET_TRY(take_free_buffer());
   buffers_[*current_].mark = std::move(mark);
   return hand_over();
 }
 
 Status ThreadedStage::finish() {
-  if (!current_) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !free_.empty() || worker_error_ || worker_done_; });
-    RATCHET_TRY(worker_error_locked());
-    current_ = free_.front();
-    free_.pop_front();
-  }
+  RATCHET_TRY(take_free_buffer());
   buffers_[*current_].end = true;
   {
     std::unique_lock lock(mutex_);

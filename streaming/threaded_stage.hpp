@@ -37,6 +37,9 @@ class ThreadedStage final : public Sink {
   [[nodiscard]] Status finish() override;
   // Queues `mark` behind everything written so far.
   [[nodiscard]] Status mark(StreamMark mark);
+  // The free part of the buffer being filled: a producer that decodes or reads straight into it
+  // saves a copy.
+  [[nodiscard]] std::span<std::byte> write_buffer() override;
 
  private:
   struct Buffer {
@@ -46,6 +49,7 @@ class ThreadedStage final : public Sink {
     bool end = false;
   };
   [[nodiscard]] Status hand_over();
+  [[nodiscard]] Status take_free_buffer();
   [[nodiscard]] Status worker_error_locked() const;
   void run() noexcept;
 

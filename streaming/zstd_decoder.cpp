@@ -67,7 +67,7 @@ Status ZstdDecoder::start_frame() {
 
 Status ZstdDecoder::flush_output() {
   if (out_pos_ == 0) return {};
-  RATCHET_TRY(next_.write(std::span(out_).first(out_pos_)));
+  RATCHET_TRY(next_.write(out_span_.first(out_pos_)));
   produced_ += out_pos_;
   out_pos_ = 0;
   return {};
@@ -77,7 +77,11 @@ Status ZstdDecoder::flush_output() {
 Status ZstdDecoder::decode(std::span<const std::byte>& data) {
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   while (true) {
-    ZSTD_outBuffer out{out_.data(), out_.size(), out_pos_};
+    if (out_pos_ == 0) {  // decode straight into the next stage's buffer when it has one
+      const auto offered = next_.write_buffer();
+      out_span_ = offered.size() >= 64 * 1024 ? offered : std::span<std::byte>(out_);
+    }
+    ZSTD_outBuffer out{out_span_.data(), out_span_.size(), out_pos_};
     const std::size_t rc = ZSTD_decompressStream(dctx_.get(), &out, &in);
     consumed_ += in.pos;
     if (options_.input_tap != nullptr && in.pos > 0)
@@ -86,14 +90,14 @@ Status ZstdDecoder::decode(std::span<const std::byte>& data) {
     in = ZSTD_inBuffer{data.data(), data.size(), 0};
     out_pos_ = out.pos;
     if (ZSTD_isError(rc)) return fail(zstd_error(rc));
-    if (rc == 0) {  // frame complete and fully flushed into out_
+    if (rc == 0) {  // frame complete and fully flushed into out_span_
       RATCHET_TRY(flush_output());
       at_frame_start_ = true;
       ++frame_index_;
       if (options_.on_frame_end) RATCHET_TRY(options_.on_frame_end(consumed_, produced_));
       return {};
     }
-    if (out_pos_ == out_.size()) {
+    if (out_pos_ == out_span_.size()) {
       RATCHET_TRY(flush_output());
       continue;
     }

@@ -60,6 +60,7 @@ class ZstdDecoder final : public Sink {
   ZstdDecoderOptions options_;
   zstd::DCtx dctx_;
   std::vector<std::byte> out_;
+  std::span<std::byte> out_span_;  // out_, or the next stage's buffer when it offers one
   std::size_t out_pos_ = 0;
   std::vector<std::byte> header_;  // the start of a frame, until its header is complete
   bool at_frame_start_ = true;

@@ -108,3 +108,26 @@ TEST(ChunkGate, StartsAtAResumedChunk) {
 
 }  // namespace
 }  // namespace ratchet::streaming
+
+namespace ratchet::streaming {
+namespace {
+
+// Two gates sharing the work (one per thread) together still stop every bad chunk.
+TEST(ChunkGate, SharedGatesCatchBadEvenAndOddChunks) {
+  const auto image = test::random_bytes(6 * 4096, 7);
+  const auto list = ChunkList::of_bytes(image, 4096).value();
+  for (std::size_t bad : {2UL, 3UL}) {
+    auto tampered = image;
+    tampered[bad * 4096 + 1] ^= std::byte{1};
+    MemorySink out(1 << 20);
+    ChunkGate odd(out, list, "img", 0, ChunkGate::Share::Odd);
+    ChunkGate even(odd, list, "img", 0, ChunkGate::Share::Even);
+    auto r = even.write(tampered);
+    ASSERT_FALSE(r) << "chunk " << bad;
+    EXPECT_EQ(r.error().code(), Code::ChunkMismatch);
+    EXPECT_EQ(out.data().size(), bad * 4096);
+  }
+}
+
+}  // namespace
+}  // namespace ratchet::streaming
