@@ -12,7 +12,7 @@ PACKAGES=(
   libtss2-dev libubootenv-dev libboost-dev
   clang-14 libclang-rt-14-dev clang-format
   # tests, demo, benchmarks
-  zstd lmdb-utils libubootenv-tool
+  zstd lmdb-utils libubootenv-tool debootstrap squashfs-tools
   swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
   python3 python3-securesystemslib python3-cryptography python3-nacl
   faketime nginx-light curl
