@@ -29,6 +29,7 @@ struct WriteOptions {
   std::string payload_sha256;
   std::string chunks;
   std::string checkpoint;
+  std::uint64_t checkpoint_mib = 64;
   bool direct_io = false;
   bool skip_identical = false;
   bool readback = false;
@@ -77,6 +78,7 @@ Result<streaming::InstallReport> run_write(const WriteOptions& o) {
   r.writer.direct_io = o.direct_io;
   r.writer.skip_identical = o.skip_identical;
   r.checkpoint = o.checkpoint;
+  r.checkpoint_interval = o.checkpoint_mib << 20;
   r.readback = o.readback;
   ProgressPrinter printer("write " + o.target, o.json);
   r.on_progress = [&](const streaming::InstallProgress& p) {
@@ -125,6 +127,8 @@ Command add_write_command(CLI::App& parent) {
   app->add_option("--chunks", o->chunks, "signed per-chunk digest list: verify before writing");
   app->add_option("--checkpoint", o->checkpoint,
                   "file recording progress, to resume after a power cut");
+  app->add_option("--checkpoint-interval", o->checkpoint_mib, "MiB of image between checkpoints")
+      ->capture_default_str();
   app->add_flag("--direct-io", o->direct_io, "O_DIRECT writes");
   app->add_flag("--skip-identical", o->skip_identical, "do not rewrite blocks that already match");
   app->add_flag("--readback", o->readback, "read the slot back and verify it afterwards");
