@@ -28,7 +28,10 @@ Status ChunkGate::pass_chunk(std::span<const std::byte> chunk) {
     ++next_chunk_;
     return next_.write(chunk);
   }
-  const auto got = digest_of(HashAlgorithm::Sha256, chunk);
+  Sha256Digest got{};
+  hasher_.reset();
+  hasher_.update(chunk);
+  hasher_.finish_into(got);
   const auto& want = list_.digest(next_chunk_);
   if (!constant_time_equal(got, want))
     return fail(Code::ChunkMismatch,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "streaming/chunk_list.hpp"
+#include "streaming/hasher.hpp"
 #include "streaming/sink.hpp"
 
 namespace ratchet::streaming {
@@ -41,7 +42,8 @@ class ChunkGate final : public Sink {
   std::string what_;
   std::size_t next_chunk_;
   Share share_;
-  std::vector<std::byte> pending_;  // a partial chunk, at most chunk_size bytes
+  std::vector<std::byte> pending_;        // a partial chunk, at most chunk_size bytes
+  Hasher hasher_{HashAlgorithm::Sha256};  // reused: no allocation per chunk
 };
 
 }  // namespace ratchet::streaming

@@ -23,6 +23,10 @@ std::size_t digest_size(HashAlgorithm a) noexcept {
 }
 
 Hasher::Hasher(HashAlgorithm algorithm) : algorithm_(algorithm), state_(std::make_unique<State>()) {
+  reset();
+}
+
+void Hasher::reset() noexcept {
   // Init cannot fail for these in-memory contexts; the return value is 1 by construction.
   if (algorithm_ == HashAlgorithm::Sha256) {
     (void)SHA256_Init(&state_->sha256);
@@ -46,13 +50,18 @@ void Hasher::update(std::span<const std::byte> data) noexcept {
 
 std::vector<std::byte> Hasher::finish() noexcept {
   std::vector<std::byte> out(digest_size(algorithm_));
+  finish_into(out);
+  return out;
+}
+
+void Hasher::finish_into(std::span<std::byte> out) noexcept {
+  if (out.size() < digest_size(algorithm_)) return;
   auto* md = reinterpret_cast<unsigned char*>(out.data());
   if (algorithm_ == HashAlgorithm::Sha256) {
     (void)SHA256_Final(md, &state_->sha256);
   } else {
     (void)SHA512_Final(md, &state_->sha512);
   }
-  return out;
 }
 
 std::string Hasher::save() const {

@@ -30,8 +30,12 @@ class Hasher {
 
   [[nodiscard]] HashAlgorithm algorithm() const noexcept { return algorithm_; }
   void update(std::span<const std::byte> data) noexcept;
-  // The digest of everything so far; the hasher is spent afterwards.
+  // The digest of everything so far; the hasher is spent afterwards (until reset()).
   [[nodiscard]] std::vector<std::byte> finish() noexcept;
+  // The same into `out` (digest_size() bytes), without allocating: the per-chunk path.
+  void finish_into(std::span<std::byte> out) noexcept;
+  // Starts over, reusing the state.
+  void reset() noexcept;
 
   // Opaque bytes that restore() turns back into an equivalent hasher (checkpoints).
   [[nodiscard]] std::string save() const;

@@ -1,14 +1,13 @@
 // `ratchet write --checkpoint` from an HTTP server, killed with SIGKILL at random moments, then
 // run again: every restart asks the server for a range (not the whole file) and the slot ends up
 // holding exactly the image.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include "streaming/chunk_list.hpp"
 #include "tests/support/data.hpp"
@@ -26,20 +25,32 @@ TEST(WriteResume, SigkillAtRandomMomentsThenRerunAsksForRanges) {
   const auto image = test::image_like(24u << 20, 71);
   std::filesystem::create_directories(dir / "www");
   test::write_bytes(dir / "www" / "image", image);
-  test::write_bytes(dir / "chunks", test::as_bytes(streaming::ChunkList::of_bytes(image, 256 * 1024)
-                                                        .value()
-                                                        .serialize()));
+  test::write_bytes(
+      dir / "chunks",
+      test::as_bytes(streaming::ChunkList::of_bytes(image, 256 * 1024).value().serialize()));
   test::HttpServer server(dir / "www");
   // Slow enough that a run lasts about two seconds, so the kills land mid-install.
   server.set_fault({.fault = test::HttpFault::Slow, .bytes_per_second = 12u << 20});
-  std::vector<std::string> args = {RATCHET_BINARY, "--log-level", "warning", "write",
-                                   "--payload", server.url("image"), "--target",
-                                   (dir / "slot").string(), "--length", std::to_string(image.size()),
-                                   "--chunks", (dir / "chunks").string(), "--checkpoint",
-                                   (dir / "ckpt").string(), "--checkpoint-interval", "1",
+  std::vector<std::string> args = {RATCHET_BINARY,
+                                   "--log-level",
+                                   "warning",
+                                   "write",
+                                   "--payload",
+                                   server.url("image"),
+                                   "--target",
+                                   (dir / "slot").string(),
+                                   "--length",
+                                   std::to_string(image.size()),
+                                   "--chunks",
+                                   (dir / "chunks").string(),
+                                   "--checkpoint",
+                                   (dir / "ckpt").string(),
+                                   "--checkpoint-interval",
+                                   "1",
                                    "--json"};
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   std::mt19937 rng(7);
   for (int i = 0; i < 5; ++i) {
@@ -65,7 +76,8 @@ TEST(WriteResume, SigkillAtRandomMomentsThenRerunAsksForRanges) {
   EXPECT_EQ(requests.front().range, "");
   EXPECT_TRUE(requests.back().range.starts_with("bytes=")) << requests.back().range;
   int ranged = 0;
-  for (const auto& req : requests) ranged += req.range.empty() ? 0 : 1;
+  for (const auto& req : requests)
+    ranged += req.range.empty() ? 0 : 1;
   EXPECT_GE(ranged, 4);
 }
 

@@ -1,7 +1,6 @@
 // Installs into real block devices (loop devices over files). Needs root; skips cleanly otherwise.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "streaming/file_source.hpp"
 #include "streaming/install.hpp"

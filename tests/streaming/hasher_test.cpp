@@ -43,3 +43,19 @@ TEST(Hasher, RestoreRejectsGarbage) {
 
 }  // namespace
 }  // namespace ratchet::streaming
+
+namespace ratchet::streaming {
+namespace {
+
+TEST(Hasher, ResetAndFinishIntoReuseTheState) {
+  Hasher h(HashAlgorithm::Sha256);
+  h.update(test::as_bytes("something else"));
+  h.reset();
+  h.update(test::as_bytes("abc"));
+  std::array<std::byte, 32> out{};
+  h.finish_into(out);
+  EXPECT_EQ(to_hex(out), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace ratchet::streaming
