@@ -53,6 +53,13 @@ Status fdatasync_checked(int fd, const std::filesystem::path& path) {
 
 }  // namespace
 
+Result<WriteMode> parse_write_mode(std::string_view name) {
+  if (name == "auto") return WriteMode::Auto;
+  if (name == "buffered") return WriteMode::Buffered;
+  if (name == "direct") return WriteMode::Direct;
+  return fail(Code::InvalidArgument, "unknown write mode '{}' (auto, buffered, direct)", name);
+}
+
 SlotWriter::~SlotWriter() {
   std::free(staging_);
 }  // NOLINT(cppcoreguidelines-no-malloc)
@@ -98,7 +105,9 @@ Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path
   w->staged_at_ = start_offset;
   w->window_start_ = start_offset;
   w->previous_window_ = start_offset;
-  if (options.direct_io) {
+  w->direct_ =
+      options.mode == WriteMode::Direct || (options.mode == WriteMode::Auto && S_ISBLK(st.st_mode));
+  if (w->direct_) {
     const int dfd = ::open(target.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
     if (dfd < 0) return fail(errno_error(errno, target.string() + " (O_DIRECT)"));
     w->direct_fd_.reset(dfd);
@@ -155,7 +164,7 @@ Status SlotWriter::flush_staging(bool final) {
 
 // Bounded dirty data: kick off writeback of the window just filled, wait for the one before it.
 Status SlotWriter::writeback(bool final) {
-  if (options_.direct_io) return {};
+  if (direct_) return {};
   if (!final && offset_ - window_start_ < options_.writeback_window) return {};
   if (offset_ > window_start_)
     (void)::sync_file_range(fd_.get(), static_cast<off_t>(window_start_),
@@ -183,7 +192,7 @@ Status SlotWriter::write(std::span<const std::byte> data) {
     staged_at_ = offset_;
   }
   if (data.empty()) return {};
-  if (!options_.direct_io) {
+  if (!direct_) {
     RATCHET_TRY(put(data, offset_, fd_.get()));
     offset_ += data.size();
     return writeback(false);
@@ -200,7 +209,7 @@ Status SlotWriter::write(std::span<const std::byte> data) {
 }
 
 Status SlotWriter::sync() {
-  if (options_.direct_io) {
+  if (direct_) {
     RATCHET_TRY(flush_staging(offset_ == image_length_));  // the tail only at the very end
     if (staged_ != 0)
       return fail(Code::Internal, "{}: sync at unaligned offset {}", path_.string(), offset_);
@@ -212,7 +221,7 @@ Status SlotWriter::finish() {
   if (offset_ != image_length_)
     return fail(Code::LengthMismatch, "{}: {} bytes written, the image has {}", path_.string(),
                 offset_, image_length_);
-  if (options_.direct_io) RATCHET_TRY(flush_staging(true));
+  if (direct_) RATCHET_TRY(flush_staging(true));
   RATCHET_TRY(writeback(true));
   RATCHET_TRY(fdatasync_checked(fd_.get(), path_));
   // The body is durable; only now may the slot start to look like a filesystem.

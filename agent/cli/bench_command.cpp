@@ -43,7 +43,7 @@ struct BenchOptions {
   int level = 3;
   std::uint64_t frame_mib = 16;
   std::uint32_t chunk_kib = 1024;
-  bool direct_io = false;
+  std::string io = "auto";
   bool json = false;
 };
 
@@ -198,7 +198,7 @@ Result<std::vector<Row>> run_bench(const BenchOptions& o) {
 
   std::vector<Row> rows;
   streaming::SlotWriterOptions wo;
-  wo.direct_io = o.direct_io;
+  wo.mode = RATCHET_TRY(streaming::parse_write_mode(o.io));
   // Limits, measured on the same data and target.
   // SHA-256 from memory: the compute limit, free of page faults and copies.
   std::vector<std::byte> heap(std::min<std::uint64_t>(length, 64u << 20));
@@ -241,7 +241,8 @@ Result<std::vector<Row>> run_bench(const BenchOptions& o) {
       args.push_back("--reference");
       args.push_back(reference.string());
     }
-    if (o.direct_io) args.push_back("--direct-io");
+    args.push_back("--io");
+    args.push_back(o.io);
     return measure_process(fmt::format("install {}", streaming::format_name(f)), length, args);
   };
   if (want_raw) rows.push_back(RATCHET_TRY(run_install(streaming::PayloadFormat::Raw, image)));
@@ -266,7 +267,8 @@ Command add_bench_command(CLI::App& parent) {
   app->add_option("--frame-size", o->frame_mib, "MiB of image per zstd frame")
       ->capture_default_str();
   app->add_option("--chunk-size", o->chunk_kib, "KiB per verified chunk")->capture_default_str();
-  app->add_flag("--direct-io", o->direct_io, "O_DIRECT writes");
+  app->add_option("--io", o->io, "auto (O_DIRECT for block devices), buffered or direct")
+      ->capture_default_str();
   app->add_flag("--json", o->json, "machine-readable output");
   return {app, [o] {
             auto rows = run_bench(*o);

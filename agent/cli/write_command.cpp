@@ -30,7 +30,7 @@ struct WriteOptions {
   std::string chunks;
   std::string checkpoint;
   std::uint64_t checkpoint_mib = 64;
-  bool direct_io = false;
+  std::string io = "auto";
   bool skip_identical = false;
   bool readback = false;
   std::uint64_t max_frame_size = 64u << 20;
@@ -75,7 +75,7 @@ Result<streaming::InstallReport> run_write(const WriteOptions& o) {
     return fail(Code::InvalidArgument, "give --sha256 (or --sha512, or --chunks) of the image");
   r.max_frame_output = o.max_frame_size;
   r.target = o.target;
-  r.writer.direct_io = o.direct_io;
+  r.writer.mode = RATCHET_TRY(streaming::parse_write_mode(o.io));
   r.writer.skip_identical = o.skip_identical;
   r.checkpoint = o.checkpoint;
   r.checkpoint_interval = o.checkpoint_mib << 20;
@@ -129,7 +129,8 @@ Command add_write_command(CLI::App& parent) {
                   "file recording progress, to resume after a power cut");
   app->add_option("--checkpoint-interval", o->checkpoint_mib, "MiB of image between checkpoints")
       ->capture_default_str();
-  app->add_flag("--direct-io", o->direct_io, "O_DIRECT writes");
+  app->add_option("--io", o->io, "auto (O_DIRECT for block devices), buffered or direct")
+      ->capture_default_str();
   app->add_flag("--skip-identical", o->skip_identical, "do not rewrite blocks that already match");
   app->add_flag("--readback", o->readback, "read the slot back and verify it afterwards");
   app->add_option("--max-frame-size", o->max_frame_size,

@@ -4,6 +4,7 @@
 
 #include "streaming/file_source.hpp"
 #include "streaming/install.hpp"
+#include "streaming/slot_writer.hpp"
 #include "streaming/zstd_encoder.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/process.hpp"
@@ -58,7 +59,7 @@ TEST_P(BlockDevice, InstallsVerifiedImageIntoTheDevice) {
     r.image_digests.sha256 = test::sha256(image);
     r.chunks = &chunks;
     r.target = loop->device();
-    r.writer.direct_io = GetParam();
+    r.writer.mode = GetParam() ? WriteMode::Direct : WriteMode::Buffered;
     r.readback = true;
     FileSource source(format == PayloadFormat::Raw ? dir / "image" : dir / "image.zst");
     auto report = install(source, r);
@@ -77,12 +78,18 @@ TEST_P(BlockDevice, ImageLargerThanTheDeviceIsRefusedAndTheDeviceUntouched) {
   r.image_length = image.size();
   r.image_digests.sha256 = test::sha256(image);
   r.target = loop->device();
-  r.writer.direct_io = GetParam();
+  r.writer.mode = GetParam() ? WriteMode::Direct : WriteMode::Buffered;
   FileSource source(dir / "image");
   auto result = install(source, r);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), Code::OutOfSpace) << result.error().to_string();
   EXPECT_EQ(test::read_bytes(loop->device()), before);
+}
+
+TEST_P(BlockDevice, AutoModeWritesBlockDevicesWithODirect) {
+  auto w = SlotWriter::open(loop->device(), 4096, {});
+  ASSERT_TRUE(w) << w.error().to_string();
+  EXPECT_TRUE((*w)->direct());
 }
 
 INSTANTIATE_TEST_SUITE_P(BufferedAndDirect, BlockDevice, ::testing::Values(false, true),

@@ -17,7 +17,7 @@ class SlotWriterTest : public ::testing::TestWithParam<bool> {
   test::TempDir dir;
   SlotWriterOptions options() const {
     SlotWriterOptions o;
-    o.direct_io = GetParam();
+    o.mode = GetParam() ? WriteMode::Direct : WriteMode::Buffered;
     o.head_size = 64 * 1024;
     return o;
   }
@@ -87,6 +87,23 @@ TEST_P(SlotWriterTest, SkipIdenticalLeavesMatchingBlocksAlone) {
 
 INSTANTIATE_TEST_SUITE_P(BufferedAndDirect, SlotWriterTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Direct" : "Buffered"; });
+
+}  // namespace
+}  // namespace ratchet::streaming
+
+namespace ratchet::streaming {
+namespace {
+
+TEST(SlotWriterMode, AutoIsBufferedForRegularFiles) {
+  test::TempDir dir;
+  auto w = SlotWriter::open(dir / "slot", 4096, {}).value();
+  EXPECT_FALSE(w->direct());
+  SlotWriterOptions direct;
+  direct.mode = WriteMode::Direct;
+  EXPECT_TRUE(SlotWriter::open(dir / "slot2", 4096, direct).value()->direct());
+  EXPECT_EQ(parse_write_mode("direct").value(), WriteMode::Direct);
+  EXPECT_EQ(parse_write_mode("fast").error().code(), Code::InvalidArgument);
+}
 
 }  // namespace
 }  // namespace ratchet::streaming
