@@ -50,7 +50,7 @@ Status Checkpoint::save(const std::filesystem::path& path) const {
 }
 
 Result<std::optional<Checkpoint>> Checkpoint::load(const std::filesystem::path& path) {
-  auto text = read_file(path, 64 * 1024);
+  auto text = read_file(path, std::uint64_t{64} * 1024);
   if (!text) {
     if (text.error().code() == Code::NotFound) return std::optional<Checkpoint>();
     return fail(std::move(text).error());

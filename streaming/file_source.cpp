@@ -18,7 +18,7 @@ Status FileSource::read_into(std::uint64_t offset, Sink& sink) {
   while (at < end) {
     // Read straight into the chain's buffer when it offers a big enough one (no extra copy).
     std::span<std::byte> dst = sink.write_buffer();
-    if (dst.size() < 64 * 1024) dst = buf;
+    if (dst.size() < std::size_t{64} * 1024) dst = buf;
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(dst.size(), end - at));
     const ssize_t n = ::pread(fd.get(), dst.data(), want, static_cast<off_t>(at));

@@ -147,6 +147,7 @@ Status HttpSource::read_into(std::uint64_t offset, Sink& sink) {
     position += t.delivered;
     if (t.sink_error) return fail(std::move(*t.sink_error));  // verification failures are final
     if (!t.started) (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+    last_status_ = t.status;
     if (rc == CURLE_OK && (t.status == 200 || t.status == 206) && t.to_discard == 0) return {};
 
     Error error(Code::Network, "");

@@ -37,11 +37,14 @@ class HttpSource final : public Source {
   [[nodiscard]] const std::vector<std::string>& ranges_requested() const noexcept {
     return ranges_;
   }
+  // The HTTP status of the last response (0 when none came).
+  [[nodiscard]] long last_status() const noexcept { return last_status_; }
 
  private:
   std::string url_;
   HttpOptions options_;
   std::vector<std::string> ranges_;
+  long last_status_ = 0;
 };
 
 // Whether an error from a source is worth another attempt later (network, server trouble).

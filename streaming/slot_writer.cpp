@@ -14,6 +14,7 @@ namespace ratchet::streaming {
 namespace {
 
 constexpr std::size_t kAlign = 4096;
+constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kStagingSize = 4u << 20;
 
 Status pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t at,
@@ -59,10 +60,6 @@ Result<WriteMode> parse_write_mode(std::string_view name) {
   if (name == "direct") return WriteMode::Direct;
   return fail(Code::InvalidArgument, "unknown write mode '{}' (auto, buffered, direct)", name);
 }
-
-SlotWriter::~SlotWriter() {
-  std::free(staging_);
-}  // NOLINT(cppcoreguidelines-no-malloc)
 
 Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path& target,
                                                      std::uint64_t image_length,
@@ -111,13 +108,11 @@ Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path
     const int dfd = ::open(target.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
     if (dfd < 0) return fail(errno_error(errno, target.string() + " (O_DIRECT)"));
     w->direct_fd_.reset(dfd);
-    void* p = nullptr;
-    if (::posix_memalign(&p, kAlign, kStagingSize) != 0)  // NOLINT(cppcoreguidelines-no-malloc)
-      return fail(Code::Internal, "posix_memalign failed");
-    w->staging_ = static_cast<std::byte*>(p);
+    w->staging_.reset(
+        static_cast<std::byte*>(::operator new (kStagingSize, std::align_val_t{kAlign})));
     w->staging_size_ = kStagingSize;
   }
-  if (options.skip_identical) w->compare_.resize(64 * 1024);
+  if (options.skip_identical) w->compare_.resize(64 * kKiB);
   return w;
 }
 
@@ -129,7 +124,7 @@ Status SlotWriter::put(std::span<const std::byte> data, std::uint64_t at, int fd
     return {};
   }
   // Compare in blocks small enough that one changed byte does not rewrite megabytes.
-  constexpr std::size_t kBlock = 64 * 1024;
+  constexpr std::size_t kBlock = 64 * kKiB;
   while (!data.empty()) {
     const std::size_t n = std::min(kBlock, data.size());
     std::size_t got = 0;
@@ -151,12 +146,12 @@ Status SlotWriter::flush_staging(bool final) {
   const std::size_t aligned = final ? staged_ : staged_ - staged_ % kAlign;
   const std::size_t direct_part = staged_ - staged_ % kAlign;
   if (direct_part > 0)
-    RATCHET_TRY(put(std::span(staging_, direct_part), staged_at_, direct_fd_.get()));
+    RATCHET_TRY(put(std::span(staging_.get(), direct_part), staged_at_, direct_fd_.get()));
   if (final && aligned > direct_part)  // the unaligned tail of the image goes through the cache
-    RATCHET_TRY(put(std::span(staging_ + direct_part, aligned - direct_part),
+    RATCHET_TRY(put(std::span(staging_.get() + direct_part, aligned - direct_part),
                     staged_at_ + direct_part, fd_.get()));
   const std::size_t keep = staged_ - aligned;
-  if (keep > 0) std::memmove(staging_, staging_ + aligned, keep);
+  if (keep > 0) std::memmove(staging_.get(), staging_.get() + aligned, keep);
   staged_at_ += aligned;
   staged_ = keep;
   return {};
@@ -199,7 +194,7 @@ Status SlotWriter::write(std::span<const std::byte> data) {
   }
   while (!data.empty()) {
     const std::size_t n = std::min(data.size(), staging_size_ - staged_);
-    std::memcpy(staging_ + staged_, data.data(), n);
+    std::memcpy(staging_.get() + staged_, data.data(), n);
     staged_ += n;
     offset_ += n;
     data = data.subspan(n);

@@ -64,7 +64,7 @@ class SlotWriter final : public Sink {
   [[nodiscard]] const SlotWriterStats& stats() const noexcept { return stats_; }
   [[nodiscard]] bool direct() const noexcept { return direct_; }
 
-  ~SlotWriter() override;
+  ~SlotWriter() override = default;
 
  private:
   SlotWriter() = default;
@@ -80,7 +80,11 @@ class SlotWriter final : public Sink {
   std::uint64_t image_length_ = 0;
   std::uint64_t offset_ = 0;
   std::vector<std::byte> head_;
-  std::byte* staging_ = nullptr;  // aligned, for O_DIRECT
+  // Page-aligned staging buffer for O_DIRECT, released with the matching aligned delete.
+  struct AlignedDelete {
+    void operator()(std::byte* p) const noexcept { ::operator delete (p, std::align_val_t{4096}); }
+  };
+  std::unique_ptr<std::byte, AlignedDelete> staging_;
   std::size_t staging_size_ = 0;
   std::size_t staged_ = 0;
   std::uint64_t staged_at_ = 0;

@@ -79,7 +79,7 @@ Status ZstdDecoder::decode(std::span<const std::byte>& data) {
   while (true) {
     if (out_pos_ == 0) {  // decode straight into the next stage's buffer when it has one
       const auto offered = next_.write_buffer();
-      out_span_ = offered.size() >= 64 * 1024 ? offered : std::span<std::byte>(out_);
+      out_span_ = offered.size() >= std::size_t{64} * 1024 ? offered : std::span<std::byte>(out_);
     }
     ZSTD_outBuffer out{out_span_.data(), out_span_.size(), out_pos_};
     const std::size_t rc = ZSTD_decompressStream(dctx_.get(), &out, &in);

@@ -90,6 +90,7 @@ Result<Row> measure_process(std::string name, std::uint64_t bytes,
   std::vector<std::string> argv_storage = {"/proc/self/exe", "--log-level", "warning", "write"};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size() + 1);
   for (auto& a : argv_storage)
     argv.push_back(a.data());
   argv.push_back(nullptr);
