@@ -1,0 +1,71 @@
+// The operator side of TUF: an in-memory repository that holds keys, builds and signs metadata,
+// and publishes it as plain files with consistent snapshots (servable by any static web server).
+// Used by the tests, and by ratchet-repo.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/tuf/keys.hpp"
+#include "agent/tuf/metadata.hpp"
+
+namespace ratchet::tuf {
+
+class TufRepository {
+ public:
+  // One key per top-level role, threshold 1, versions 1, expiring a year after `now`.
+  [[nodiscard]] static Result<TufRepository> create(Seconds now, KeyType type = KeyType::Ed25519,
+                                                    bool consistent_snapshot = true);
+
+  // Role keys ("root", "timestamp", "snapshot", "targets").
+  [[nodiscard]] Status add_key(const std::string& role, const PrivateKey& key);
+  void remove_key(const std::string& role, const std::string& keyid);
+  void set_threshold(const std::string& role, std::uint32_t threshold);
+  [[nodiscard]] const std::vector<PrivateKey>& keys(const std::string& role) const;
+
+  // Targets of the top-level targets role, or of a delegated role.
+  void add_target(const std::string& name, std::string content, Json custom = Json::object(),
+                  const std::string& role = "targets");
+  // A delegation from `parent` to a new role with one fresh key.
+  [[nodiscard]] Result<PrivateKey> add_delegation(const std::string& parent,
+                                                  const std::string& role,
+                                                  std::vector<std::string> paths,
+                                                  bool terminating = false);
+
+  void set_expires(const std::string& role, Seconds expires);
+  // The signed parts, to edit freely before signing (tests make bad metadata this way).
+  [[nodiscard]] Json& signed_part(const std::string& role) { return signed_.at(role); }
+
+  // Bumps the version of `role` (and rebuilds timestamp/snapshot to match on publish).
+  void bump(const std::string& role);
+
+  // Signs `role` with the given keys (default: the role's keys) into an envelope.
+  [[nodiscard]] Result<std::string> sign(const std::string& role,
+                                         const std::vector<const PrivateKey*>& signers = {}) const;
+
+  // Rebuilds snapshot and timestamp (hashes and lengths of what they list), then writes every
+  // root version, timestamp.json, V.snapshot.json, V.<role>.json and the target files into dir.
+  [[nodiscard]] Status publish(const std::filesystem::path& dir);
+
+  [[nodiscard]] std::string root_bytes(std::uint64_t version) const { return roots_.at(version); }
+  [[nodiscard]] std::uint64_t version(const std::string& role) const;
+
+ private:
+  [[nodiscard]] Status refresh_root_keys();
+  [[nodiscard]] Status finalize_root();  // signs the current root version into roots_
+  bool consistent_ = true;
+  std::map<std::string, Json> signed_;                          // role -> signed part
+  std::map<std::string, std::vector<PrivateKey>> keys_;         // role -> signing keys
+  std::map<std::string, std::string> parents_;                  // delegated role -> parent
+  std::map<std::string, std::string> target_files_;             // name -> content
+  std::map<std::uint64_t, std::string> roots_;                  // version -> signed root bytes
+  std::map<std::string, std::string> published_;                // role -> last signed bytes
+  std::map<std::uint64_t, std::vector<PrivateKey>> root_keys_;  // root version -> its keys
+  Json finalized_root_;                                         // the signed part last signed
+  std::map<std::string, Json> published_signed_;                // targets roles as last published
+};
+
+}  // namespace ratchet::tuf

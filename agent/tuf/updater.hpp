@@ -1,0 +1,88 @@
+// The TUF 1.0 client workflow (specification 5.3-5.7) for one repository: root rotation,
+// timestamp, snapshot, targets and delegated targets, each verified against what is already
+// trusted, and target lookup by pre-order delegation search. It follows python-tuf's ngclient
+// in what it requests and when, so it behaves as the reference client does.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/tuf/fetcher.hpp"
+#include "agent/tuf/metadata.hpp"
+
+namespace ratchet::tuf {
+
+// Where trusted metadata lives between runs. store() is called for each document as soon as it
+// has been verified and is trusted.
+class MetadataStore {
+ public:
+  MetadataStore() = default;
+  MetadataStore(const MetadataStore&) = delete;
+  MetadataStore& operator=(const MetadataStore&) = delete;
+  virtual ~MetadataStore() = default;
+
+  // `role` is "root", "timestamp", "snapshot", "targets" or a delegated role's name.
+  [[nodiscard]] virtual Result<std::optional<std::string>> load(std::string_view role) = 0;
+  [[nodiscard]] virtual Status store(std::string_view role, std::string_view bytes) = 0;
+};
+
+struct UpdaterOptions {
+  std::string repository = "repository";  // names the repository in errors ("image repository")
+  std::function<Seconds()> now;           // the verifier's notion of now (a time floor applies)
+  unsigned max_root_rotations = 256;
+  unsigned max_delegations = 32;
+  std::uint64_t root_max_length = 512000;
+  std::uint64_t timestamp_max_length = 16384;
+  std::uint64_t snapshot_max_length = 2000000;
+  std::uint64_t targets_max_length = 5000000;
+  bool prefix_targets_with_hash = true;
+};
+
+class Updater {
+ public:
+  Updater(MetadataStore& store, Fetcher& fetcher, UpdaterOptions options);
+
+  // Loads the trusted root (StateMissing without one) and refreshes root, timestamp, snapshot
+  // and targets from the repository.
+  [[nodiscard]] Status refresh();
+
+  // Looks `name` up through the delegation graph (fetching delegated metadata as needed);
+  // TargetNotFound when no role trusted for it lists it.
+  [[nodiscard]] Result<TargetFile> find_target(std::string_view name);
+
+  // The repository path of a target file (hash-prefixed under consistent snapshots).
+  [[nodiscard]] std::string target_path(std::string_view name, const TargetFile& file) const;
+
+  [[nodiscard]] const Root& root() const { return *root_; }
+  [[nodiscard]] const Targets& targets() const { return delegated_.at("targets"); }
+
+ private:
+  [[nodiscard]] Status load_root();
+  [[nodiscard]] Status update_root(std::string bytes);
+  [[nodiscard]] Status load_timestamp();
+  // Ok(true) when the repository's timestamp was newer and is now trusted.
+  [[nodiscard]] Result<bool> update_timestamp(std::string bytes);
+  [[nodiscard]] Status load_snapshot();
+  [[nodiscard]] Status update_snapshot(std::string bytes, bool from_store);
+  [[nodiscard]] Status load_targets(const std::string& role, const std::string& parent);
+  [[nodiscard]] Status update_targets(std::string bytes, const std::string& role,
+                                      const std::string& parent, bool from_store);
+  [[nodiscard]] Status check_final_timestamp() const;
+  [[nodiscard]] Status check_final_snapshot() const;
+  [[nodiscard]] std::string what(std::string_view role, std::uint64_t version = 0) const;
+  [[nodiscard]] Seconds now() const;
+
+  MetadataStore& store_;
+  Fetcher& fetcher_;
+  UpdaterOptions options_;
+  std::optional<Root> root_;
+  std::optional<Timestamp> timestamp_;
+  std::optional<Snapshot> snapshot_;
+  std::map<std::string, Targets> delegated_;  // "targets" and delegated roles
+  Seconds now_ = 0;
+};
+
+}  // namespace ratchet::tuf

@@ -1,0 +1,234 @@
+// The TUF client workflow against a repository published by TufRepository and served by the
+// project's Beast server: the normal path, the requests it makes, and attacks. Each attack
+// asserts the exact error and that the trusted metadata on disk is byte-for-byte unchanged.
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "agent/repo/tuf_repository.hpp"
+#include "agent/tuf/directory_store.hpp"
+#include "agent/tuf/updater.hpp"
+#include "tests/support/data.hpp"
+#include "tests/support/http_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ratchet::tuf {
+namespace {
+
+constexpr Seconds kNow = 1893456000;  // 2030-01-01
+
+std::map<std::string, std::string> snapshot_of(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const auto b = test::read_bytes(e.path());
+    files[e.path().filename().string()] =
+        std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  return files;
+}
+
+class TufClient : public ::testing::Test {
+ protected:
+  test::TempDir dir;
+  std::optional<TufRepository> repo;
+  std::unique_ptr<test::HttpServer> server;
+  Seconds now = kNow;
+
+  void SetUp() override {
+    repo = TufRepository::create(kNow).value();
+    repo->add_target("file.txt", "hello");
+    ASSERT_TRUE(repo->publish(dir / "repo"));
+    std::filesystem::create_directories(dir / "md");
+    test::write_bytes(dir / "md" / "root.json", test::as_bytes(repo->root_bytes(1)));
+    server = std::make_unique<test::HttpServer>(dir / "repo");
+  }
+
+  Status refresh(std::vector<std::string>* requested = nullptr) {
+    DirectoryStore store(dir / "md");
+    streaming::HttpOptions h;
+    h.retries = 0;
+    HttpFetcher fetcher(server->url("metadata/"), h);
+    UpdaterOptions o;
+    o.repository = "image repository";
+    o.now = [this] { return now; };
+    Updater u(store, fetcher, o);
+    auto s = u.refresh();
+    if (requested) *requested = fetcher.requested();
+    return s;
+  }
+
+  // Refreshes once successfully, then returns a copy of the trusted metadata directory.
+  std::map<std::string, std::string> trusted_after_first_refresh() {
+    EXPECT_TRUE(refresh());
+    return snapshot_of(dir / "md");
+  }
+
+  // The refresh fails with `code`; the trusted files are unchanged, but for `may_change`: a
+  // directory store (ratchet-tuf, like python-tuf) keeps each document as soon as it verified.
+  void expect_rejected(Code code, const std::map<std::string, std::string>& before,
+                       const std::set<std::string>& may_change = {}) {
+    auto s = refresh();
+    ASSERT_FALSE(s) << "expected " << code_name(code);
+    EXPECT_EQ(s.error().code(), code) << s.error().to_string();
+    auto after = snapshot_of(dir / "md");
+    auto expected = before;
+    for (const auto& f : may_change) {
+      expected.erase(f);
+      after.erase(f);
+    }
+    EXPECT_EQ(after, expected) << "trusted metadata changed";
+  }
+};
+
+TEST_F(TufClient, FirstRefreshRequestsWhatTheSpecRequiresInOrder) {
+  std::vector<std::string> requested;
+  ASSERT_TRUE(refresh(&requested));
+  EXPECT_EQ(requested, (std::vector<std::string>{"2.root.json", "timestamp.json", "1.snapshot.json",
+                                                 "1.targets.json"}));
+  const auto md = snapshot_of(dir / "md");
+  EXPECT_EQ(md.size(), 4U);
+  EXPECT_EQ(md.at("timestamp.json"),
+            std::string(reinterpret_cast<const char*>(
+                            test::read_bytes(dir / "repo/metadata/timestamp.json").data()),
+                        std::filesystem::file_size(dir / "repo/metadata/timestamp.json")));
+  // Nothing new: only the root probe and the timestamp.
+  ASSERT_TRUE(refresh(&requested));
+  EXPECT_EQ(requested, (std::vector<std::string>{"2.root.json", "timestamp.json"}));
+}
+
+TEST_F(TufClient, RootRotationIsFollowedVersionByVersion) {
+  (void)trusted_after_first_refresh();
+  for (int i = 0; i < 3; ++i) {
+    const auto old_id = repo->keys("root").front().public_key().key_id();
+    ASSERT_TRUE(repo->add_key("root", PrivateKey::generate(KeyType::Ed25519).value()));
+    repo->remove_key("root", old_id);
+    repo->bump("root");
+    ASSERT_TRUE(repo->publish(dir / "repo"));
+  }
+  std::vector<std::string> requested;
+  ASSERT_TRUE(refresh(&requested));
+  EXPECT_EQ(requested.front(), "2.root.json");
+  EXPECT_EQ(requested[3], "5.root.json");  // 2, 3, 4, then 5 is not there
+}
+
+TEST_F(TufClient, TimestampRollbackIsRefused) {
+  const auto old_ts = test::read_bytes(dir / "repo/metadata/timestamp.json");
+  repo->add_target("file2.txt", "more");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto before = trusted_after_first_refresh();
+  test::write_bytes(dir / "repo/metadata/timestamp.json", old_ts);  // a replayed old timestamp
+  expect_rejected(Code::RollbackAttempt, before);
+}
+
+TEST_F(TufClient, ExpiredTimestampIsAFreezeAttack) {
+  const auto before = trusted_after_first_refresh();
+  now = kNow + 400LL * 24 * 3600;  // the repository's metadata expired
+  expect_rejected(Code::ExpiredMetadata, before);
+}
+
+TEST_F(TufClient, SignatureByAnUntrustedKeyIsRefused) {
+  const auto before = trusted_after_first_refresh();
+  auto attacker = PrivateKey::generate(KeyType::Ed25519).value();
+  repo->bump("timestamp");
+  auto forged = repo->sign("timestamp", {&attacker}).value();
+  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(forged));
+  expect_rejected(Code::ThresholdNotMet, before);
+}
+
+TEST_F(TufClient, ThresholdCountsDistinctKeysOnly) {
+  repo->add_key("timestamp", PrivateKey::generate(KeyType::Ed25519).value()).value();
+  repo->set_threshold("timestamp", 2);
+  repo->bump("root");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto before = trusted_after_first_refresh();
+  // Two signatures, both by the same key: one key below the threshold of two.
+  const PrivateKey& k = repo->keys("timestamp").front();
+  repo->bump("timestamp");
+  auto doc = Json::parse(repo->sign("timestamp", {&k, &k}).value());
+  ASSERT_EQ(doc["signatures"].size(), 2U);
+  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(doc.dump()));
+  // As python-tuf: two signatures under one key ID make the document invalid.
+  expect_rejected(Code::BadMetadata, before);
+}
+
+TEST_F(TufClient, TamperedSignatureIsBadSignature) {
+  const auto before = trusted_after_first_refresh();
+  repo->bump("timestamp");
+  auto doc = Json::parse(repo->sign("timestamp").value());
+  doc["signed"]["version"] = 99;  // signed content changed after signing
+  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(doc.dump()));
+  expect_rejected(Code::BadSignature, before);
+}
+
+TEST_F(TufClient, MixAndMatchSnapshotIsCaughtByItsHash) {
+  repo->add_target("file2.txt", "more");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto before = trusted_after_first_refresh();
+  // The mirror serves a snapshot other than the one the timestamp lists.
+  repo->add_target("file3.txt", "third");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto v = repo->version("snapshot");
+  auto other = repo->signed_part("snapshot");
+  other["expires"] = "2031-06-01T00:00:00Z";
+  const auto stale = test::read_bytes(dir / "repo/metadata" / fmt::format("{}.snapshot.json", v));
+  auto doc = Json::parse(std::string(reinterpret_cast<const char*>(stale.data()), stale.size()));
+  doc["signed"]["expires"] = "2031-06-01T00:00:00Z";
+  test::write_bytes(dir / "repo/metadata" / fmt::format("{}.snapshot.json", v),
+                    test::as_bytes(doc.dump()));
+  expect_rejected(Code::LengthMismatch, before, {"timestamp.json"});
+}
+
+TEST_F(TufClient, EndlessTimestampStopsAtItsBound) {
+  const auto before = trusted_after_first_refresh();
+  test::write_bytes(dir / "repo/metadata/timestamp.json", test::random_bytes(64 * 1024, 1));
+  expect_rejected(Code::TooLarge, before);
+}
+
+TEST_F(TufClient, FastForwardRecoveryAfterTimestampKeyRotation) {
+  // The timestamp key was compromised and used to push version 1000; the owner rotates it.
+  const auto before = trusted_after_first_refresh();
+  for (int i = 0; i < 999; ++i)
+    repo->bump("timestamp");
+  auto stolen = repo->sign("timestamp").value();
+  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(stolen));
+  ASSERT_TRUE(refresh());
+  const auto old_id = repo->keys("timestamp").front().public_key().key_id();
+  ASSERT_TRUE(repo->add_key("timestamp", PrivateKey::generate(KeyType::Ed25519).value()));
+  repo->remove_key("timestamp", old_id);
+  repo->bump("root");
+  repo->signed_part("timestamp")["version"] = 2;  // numbering restarts under the new key
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  auto s = refresh();
+  EXPECT_TRUE(s) << s.error().to_string();
+}
+
+TEST_F(TufClient, WrongRootVersionInsideTheFileIsRefused) {
+  const auto before = trusted_after_first_refresh();
+  repo->bump("root");
+  repo->bump("root");  // 3 published as 2.root.json
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  std::filesystem::copy_file(dir / "repo/metadata/3.root.json", dir / "repo/metadata/2.root.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  expect_rejected(Code::VersionMismatch, before);
+}
+
+TEST_F(TufClient, DelegatedTargetIsFoundThroughTheDelegation) {
+  ASSERT_TRUE(repo->add_delegation("targets", "role1", {"apps/*"}));
+  repo->add_target("apps/a.bin", "delegated content", Json::object(), "role1");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  DirectoryStore store(dir / "md");
+  HttpFetcher fetcher(server->url("metadata/"), {});
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  Updater u(store, fetcher, o);
+  ASSERT_TRUE(u.refresh());
+  auto t = u.find_target("apps/a.bin");
+  ASSERT_TRUE(t) << t.error().to_string();
+  EXPECT_EQ(t->length, 17U);
+  EXPECT_EQ(u.find_target("apps/none.bin").error().code(), Code::TargetNotFound);
+  EXPECT_EQ(u.find_target("other/a.bin").error().code(), Code::TargetNotFound);
+  EXPECT_TRUE(std::filesystem::exists(dir / "md/role1.json"));
+}
+
+}  // namespace
+}  // namespace ratchet::tuf
