@@ -197,7 +197,8 @@ Status TufRepository::publish(const std::filesystem::path& dir) {
   signed_["timestamp"]["meta"] = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
   const std::string timestamp = RATCHET_TRY(sign("timestamp"));
 
-  const auto md = dir / "metadata";
+  // The layout aktualizr's servers use: metadata at the top, target files under targets/.
+  const auto& md = dir;
   const auto td = dir / "targets";
   std::error_code ec;
   std::filesystem::create_directories(md, ec);

@@ -14,6 +14,8 @@
 
 namespace ratchet::tuf {
 
+// nlohmann::json members: tidy cannot see that their moves do not throw.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 class TufRepository {
  public:
   // One key per top-level role, threshold 1, versions 1, expiring a year after `now`.
@@ -47,7 +49,8 @@ class TufRepository {
                                          const std::vector<const PrivateKey*>& signers = {}) const;
 
   // Rebuilds snapshot and timestamp (hashes and lengths of what they list), then writes every
-  // root version, timestamp.json, V.snapshot.json, V.<role>.json and the target files into dir.
+  // root version, timestamp.json, V.snapshot.json, V.<role>.json into dir and the target files
+  // into dir/targets/ (hash-prefixed under consistent snapshots).
   [[nodiscard]] Status publish(const std::filesystem::path& dir);
 
   [[nodiscard]] std::string root_bytes(std::uint64_t version) const { return roots_.at(version); }

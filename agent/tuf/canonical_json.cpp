@@ -70,49 +70,74 @@ Status encode(const Json& v, std::string& out, int depth) {
   return fail(Code::BadMetadata, "a value that cannot be canonicalised");
 }
 
+// A first pass over the text that builds nothing: rejects duplicate keys (how two parsers are
+// made to see two documents under one signature), non-integer numbers and deep nesting. (A DOM
+// parser callback would do the same in quadratic time: nlohmann rescans each object it closes.)
+class Screen final : public nlohmann::json_sax<Json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override {
+    return refuse("a non-integer number");
+  }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return refuse("binary data"); }
+  bool start_object(std::size_t) override {
+    keys_.emplace_back();
+    return deeper();
+  }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second) return refuse(fmt::format("duplicate key \"{}\"", k));
+    return true;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override { return deeper(); }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    return refuse(fmt::format("not valid JSON at byte {}: {}", position, e.what()));
+  }
+  [[nodiscard]] const std::string& problem() const { return problem_; }
+
+ private:
+  bool deeper() {
+    if (++depth_ > kMaxDepth) return refuse(fmt::format("nested deeper than {}", kMaxDepth));
+    return true;
+  }
+  bool refuse(std::string why) {
+    if (problem_.empty()) problem_ = std::move(why);
+    return false;
+  }
+  std::vector<std::set<std::string>> keys_;
+  int depth_ = 0;
+  std::string problem_;
+};
+
 }  // namespace
 
 Result<Json> parse_json(std::string_view text, std::string_view what, std::size_t max_bytes) {
   if (text.size() > max_bytes)
     return fail(Code::TooLarge, "{}: {} bytes, more than the limit of {}", what, text.size(),
                 max_bytes);
-  // Keys seen so far in each open object: a duplicate key is how two parsers are made to see
-  // two different documents under one signature.
-  std::vector<std::set<std::string>> keys;
-  std::string problem;
-  const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    if (!problem.empty()) return false;
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxDepth) problem = fmt::format("nested deeper than {}", kMaxDepth);
-        if (event == Json::parse_event_t::object_start) keys.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case Json::parse_event_t::key:
-        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
-          problem = fmt::format("duplicate key \"{}\"", parsed.get<std::string>());
-        break;
-      case Json::parse_event_t::value:
-        if (parsed.is_number_float()) problem = "a non-integer number";
-        break;
-      default:
-        break;
-    }
-    return problem.empty();
-  };
-  Json doc;
+  Screen screen;
+  if (!Json::sax_parse(text.begin(), text.end(), &screen, nlohmann::detail::input_format_t::json,
+                       /*strict=*/true, /*ignore_comments=*/false))
+    return fail(Code::BadMetadata, "{}: {}", what,
+                screen.problem().empty() ? std::string("not valid JSON") : screen.problem());
   try {
-    doc = Json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/true,
-                      /*ignore_comments=*/false);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {
     return fail(Code::BadMetadata, "{}: not valid JSON: {}", what, e.what());
   }
-  if (!problem.empty()) return fail(Code::BadMetadata, "{}: {}", what, problem);
-  if (doc.is_discarded()) return fail(Code::BadMetadata, "{}: not valid JSON", what);
-  return doc;
 }
 
 Result<std::string> canonical_json(const Json& value) {

@@ -164,7 +164,7 @@ std::string format_time(Seconds t) {
   std::tm tm{};
   ::gmtime_r(&tt, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  (void)std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -284,8 +284,26 @@ Result<Targets> parse_targets(const Envelope& doc, std::string_view what) {
     Delegations del;
     Fields df(*d, what);
     del.keys = RATCHET_TRY(parse_keys(*RATCHET_TRY(df.get("keys", Json::value_t::object)), what));
+    const Json* succinct = RATCHET_TRY(df.get("succinct_roles", Json::value_t::object, false));
+    const Json* role_list = RATCHET_TRY(df.get("roles", Json::value_t::array, false));
+    if ((succinct == nullptr) == (role_list == nullptr))
+      return fail(Code::BadMetadata, "{}: delegations need exactly one of roles and succinct_roles",
+                  what);
+    if (succinct != nullptr) {
+      Fields sf(*succinct, what);
+      SuccinctRoles sr;
+      sr.keys = RATCHET_TRY(parse_role_keys(*succinct, fmt::format("{} succinct_roles", what)));
+      const auto bits = RATCHET_TRY(sf.uint("bit_length", true));
+      if (bits > 32)
+        return fail(Code::BadMetadata, "{}: bit_length {} is out of range", what, bits);
+      sr.bit_length = static_cast<unsigned>(bits);
+      sr.name_prefix = RATCHET_TRY(sf.str("name_prefix"));
+      del.succinct = std::move(sr);
+      t.delegations = std::move(del);
+      return t;
+    }
     std::set<std::string> names;
-    for (const auto& role : *RATCHET_TRY(df.get("roles", Json::value_t::array))) {
+    for (const auto& role : *role_list) {
       if (!role.is_object())
         return fail(Code::BadMetadata, "{}: delegated role is not an object", what);
       Fields rf(role, what);
@@ -345,6 +363,34 @@ bool path_matches(std::string_view pattern, std::string_view target) {
   const std::string p(pattern);
   const std::string t(target);
   return ::fnmatch(p.c_str(), t.c_str(), FNM_PATHNAME) == 0;
+}
+
+std::string SuccinctRoles::role_for(std::string_view target) const {
+  const auto digest = streaming::digest_of(streaming::HashAlgorithm::Sha256,
+                                           std::as_bytes(std::span(target.data(), target.size())));
+  std::uint32_t top = 0;
+  for (int i = 0; i < 4; ++i)
+    top = (top << 8) | static_cast<std::uint32_t>(digest[static_cast<std::size_t>(i)]);
+  const std::uint64_t bin = bit_length == 0 ? 0 : (top >> (32 - bit_length));
+  const std::uint64_t bins = std::uint64_t{1} << bit_length;
+  const std::size_t width = fmt::format("{:x}", bins - 1).size();
+  return fmt::format("{}-{:0{}x}", name_prefix, bin, width);
+}
+
+bool SuccinctRoles::is_bin(std::string_view role) const {
+  const std::string prefix = name_prefix + "-";
+  if (!role.starts_with(prefix)) return false;
+  const std::string_view suffix = role.substr(prefix.size());
+  const std::uint64_t bins = std::uint64_t{1} << bit_length;
+  const std::size_t width = fmt::format("{:x}", bins - 1).size();
+  if (suffix.size() != width) return false;
+  std::uint64_t value = 0;
+  for (char c : suffix) {
+    const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    value = value * 16 + static_cast<std::uint64_t>(d);
+  }
+  return value < bins;
 }
 
 bool DelegatedRole::covers(std::string_view target) const {

@@ -27,6 +27,8 @@ struct Signature {
 
 // A metadata document as received: its exact bytes, the signed part, the canonical form the
 // signatures cover, and the signatures.
+// nlohmann::json members: tidy cannot see that their moves do not throw.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct Envelope {
   std::string raw;
   Json signed_part;
@@ -74,6 +76,8 @@ struct Snapshot : Common {
   std::map<std::string, MetaFile> meta;  // "targets.json", "<delegated role>.json"
 };
 
+// nlohmann::json members: tidy cannot see that their moves do not throw.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct TargetFile {
   std::uint64_t length = 0;
   Hashes hashes;
@@ -90,9 +94,20 @@ struct DelegatedRole {
   [[nodiscard]] bool covers(std::string_view target) const;
 };
 
+// Succinct hash-bin delegation (TAP 15): 2^bit_length roles "<prefix>-<hex bin>" sharing keys;
+// a target belongs to the bin given by the top bits of the SHA-256 of its path.
+struct SuccinctRoles {
+  RoleKeys keys;
+  unsigned bit_length = 1;
+  std::string name_prefix;
+  [[nodiscard]] std::string role_for(std::string_view target) const;
+  [[nodiscard]] bool is_bin(std::string_view role) const;
+};
+
 struct Delegations {
   KeyMap keys;
   std::vector<DelegatedRole> roles;
+  std::optional<SuccinctRoles> succinct;
 };
 
 struct Targets : Common {

@@ -29,8 +29,10 @@ Status Updater::refresh() {
   timestamp_.reset();
   snapshot_.reset();
   delegated_.clear();
+  targets_only_ = false;
   RATCHET_TRY(load_root());
   RATCHET_TRY(load_timestamp());
+  if (targets_only_) return load_direct_targets();
   RATCHET_TRY(load_snapshot());
   return load_targets("targets", "root");
 }
@@ -82,6 +84,11 @@ Status Updater::load_timestamp() {
       log::debug("{}: stored timestamp not used: {}", options_.repository, r.error().to_string());
   }
   auto bytes = fetcher_.fetch("timestamp.json", options_.timestamp_max_length);
+  if (!bytes && bytes.error().code() == Code::NotFound && options_.timestamp_optional &&
+      !timestamp_) {
+    targets_only_ = true;
+    return {};
+  }
   if (!bytes) return fail(std::move(bytes).error().context(what("timestamp")));
   std::string raw = *bytes;
   const bool newer = RATCHET_TRY(update_timestamp(std::move(*bytes)));
@@ -111,6 +118,41 @@ Result<bool> Updater::update_timestamp(std::string bytes) {
   timestamp_ = std::move(next);
   RATCHET_TRY(check_final_timestamp());
   return true;
+}
+
+// Root and targets only (an Uptane Director without timestamp and snapshot roles).
+Status Updater::load_direct_targets() {
+  if (root_->expired(now()))
+    return fail(Code::ExpiredMetadata, "{}: expired at {}", what("root", root_->version),
+                format_time(root_->expires));
+  std::optional<std::uint64_t> trusted_version;
+  if (auto local = RATCHET_TRY(store_.load("targets"))) {
+    auto env =
+        parse_envelope(std::move(*local), what("trusted targets"), options_.targets_max_length);
+    if (env) {
+      auto t = parse_targets(*env, what("trusted targets"));
+      if (t && verify_role(*env, root_->keys, root_->roles.at("targets"), what("trusted targets")))
+        trusted_version = t->version;
+    }
+  }
+  auto bytes = fetcher_.fetch("targets.json", options_.targets_max_length);
+  if (!bytes) return fail(std::move(bytes).error().context(what("targets")));
+  std::string raw = *bytes;
+  const std::string w = what("targets");
+  auto env = RATCHET_TRY(parse_envelope(std::move(*bytes), w, options_.targets_max_length));
+  Targets next = RATCHET_TRY(parse_targets(env, w));
+  RATCHET_TRY(
+      verify_role(env, root_->keys, root_->roles.at("targets"), what("targets", next.version)));
+  if (trusted_version && next.version < *trusted_version)
+    return fail(Code::RollbackAttempt, "{}: version {} is older than the trusted {}", w,
+                next.version, *trusted_version);
+  if (next.expired(now()))
+    return fail(Code::ExpiredMetadata, "{}: expired at {}", what("targets", next.version),
+                format_time(next.expires));
+  delegated_["targets"] = std::move(next);
+  if (!trusted_version || *trusted_version != delegated_["targets"].version)
+    RATCHET_TRY(store_.store("targets", raw));
+  return {};
 }
 
 Status Updater::check_final_timestamp() const {
@@ -176,6 +218,9 @@ Status Updater::check_final_snapshot() const {
 // 5.6 and 5.7.
 Status Updater::load_targets(const std::string& role, const std::string& parent) {
   if (delegated_.contains(role)) return {};
+  if (!snapshot_)
+    return fail(Code::BadMetadata, "{}: {} needs a snapshot, and this repository has none",
+                options_.repository, role);
   if (auto local = RATCHET_TRY(store_.load(role))) {
     auto r = update_targets(std::move(*local), role, parent, true);
     if (r) return {};
@@ -213,11 +258,16 @@ Status Updater::update_targets(std::string bytes, const std::string& role,
         verify_role(env, root_->keys, root_->roles.at("targets"), what(role, next.version)));
   } else {
     const Targets& p = delegated_.at(parent);
-    const auto& roles = p.delegations->roles;
-    const auto d =
-        std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.name == role; });
-    if (d == roles.end()) return fail(Code::Internal, "{} does not delegate to {}", parent, role);
-    RATCHET_TRY(verify_role(env, p.delegations->keys, d->keys, what(role, next.version)));
+    if (p.delegations->succinct && p.delegations->succinct->is_bin(role)) {
+      RATCHET_TRY(verify_role(env, p.delegations->keys, p.delegations->succinct->keys,
+                              what(role, next.version)));
+    } else {
+      const auto& roles = p.delegations->roles;
+      const auto d =
+          std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.name == role; });
+      if (d == roles.end()) return fail(Code::Internal, "{} does not delegate to {}", parent, role);
+      RATCHET_TRY(verify_role(env, p.delegations->keys, d->keys, what(role, next.version)));
+    }
   }
   if (next.version != meta.version)
     return fail(Code::VersionMismatch, "{}: the snapshot lists version {}",
@@ -249,6 +299,11 @@ Result<TargetFile> Updater::find_target(std::string_view name) {
     }
     visited.insert(role);
     if (!t.delegations) continue;
+    if (t.delegations->succinct) {  // exactly one bin is trusted for any path
+      stack.clear();
+      stack.emplace_back(t.delegations->succinct->role_for(name), role);
+      continue;
+    }
     std::vector<std::pair<std::string, std::string>> children;
     for (const auto& d : t.delegations->roles) {
       if (!d.covers(name)) continue;

@@ -39,6 +39,10 @@ struct UpdaterOptions {
   std::uint64_t snapshot_max_length = 2000000;
   std::uint64_t targets_max_length = 5000000;
   bool prefix_targets_with_hash = true;
+  // An Uptane Director may serve only root and targets: when the repository has no
+  // timestamp.json and none was ever trusted, targets.json is fetched directly (its version
+  // still may not go back). Once a timestamp has been trusted it is required.
+  bool timestamp_optional = false;
 };
 
 class Updater {
@@ -66,6 +70,7 @@ class Updater {
   // Ok(true) when the repository's timestamp was newer and is now trusted.
   [[nodiscard]] Result<bool> update_timestamp(std::string bytes);
   [[nodiscard]] Status load_snapshot();
+  [[nodiscard]] Status load_direct_targets();
   [[nodiscard]] Status update_snapshot(std::string bytes, bool from_store);
   [[nodiscard]] Status load_targets(const std::string& role, const std::string& parent);
   [[nodiscard]] Status update_targets(std::string bytes, const std::string& role,
@@ -83,6 +88,7 @@ class Updater {
   std::optional<Snapshot> snapshot_;
   std::map<std::string, Targets> delegated_;  // "targets" and delegated roles
   Seconds now_ = 0;
+  bool targets_only_ = false;
 };
 
 }  // namespace ratchet::tuf

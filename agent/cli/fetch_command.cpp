@@ -1,0 +1,131 @@
+// `ratchet fetch`: one Uptane check without installing, with the contract outside suites use:
+//   ratchet fetch --storage-dir D --director-url U --image-url U --ecu-serial S --hardware-id H
+//                 --target-dir T
+// Both repositories are verified (the Director may be root + targets only); only when the whole
+// set verifies is it committed to the store in one transaction. This ECU's Director targets are
+// then downloaded, verified against the Image repository's metadata, into T/<name>.
+// Exit 0 or 1; failures print `error: <Code>: <message>`.
+#include <cstdio>
+#include <memory>
+
+#include "agent/cli/command.hpp"
+#include "agent/store/lmdb_store.hpp"
+#include "agent/store/staged_metadata.hpp"
+#include "agent/store/time_floor.hpp"
+#include "agent/uptane/verification.hpp"
+#include "common/log.hpp"
+#include "streaming/digest_check.hpp"
+#include "streaming/file_sink.hpp"
+
+namespace ratchet::cli {
+namespace {
+
+struct FetchOptions {
+  std::string storage_dir, director_url, image_url, ecu_serial, hardware_id, target_dir;
+};
+
+std::string with_slash(std::string url) {
+  if (!url.empty() && url.back() != '/') url.push_back('/');
+  return url;
+}
+
+// With no trusted root and none provisioned, the repository's 1.root.json is trusted on first
+// use: it must still be a valid root signed by its own threshold.
+Status trust_first_root(store::StagedMetadata& staged, tuf::Fetcher& fetcher,
+                        std::string_view repo) {
+  if (RATCHET_TRY(staged.load("root"))) return {};
+  auto bytes =
+      RATCHET_TRY_CTX(fetcher.fetch("1.root.json", 512000), std::string(repo) + " 1.root.json");
+  auto env = RATCHET_TRY(tuf::parse_envelope(bytes, fmt::format("{} 1.root.json", repo), 512000));
+  const auto root = RATCHET_TRY(tuf::parse_root(env, fmt::format("{} 1.root.json", repo)));
+  if (root.version != 1)
+    return fail(Code::VersionMismatch, "{}: 1.root.json holds version {}", repo, root.version);
+  RATCHET_TRY(
+      tuf::verify_role(env, root.keys, root.roles.at("root"), fmt::format("{} root v1", repo)));
+  log::warning("{}: no provisioned root; trusting 1.root.json on first use", repo);
+  return staged.store("root", bytes);
+}
+
+// A target name becomes a path under the target directory; nothing may escape it.
+Result<std::filesystem::path> target_file(const std::filesystem::path& dir,
+                                          const std::string& name) {
+  const std::filesystem::path rel(name);
+  if (name.empty() || rel.is_absolute())
+    return fail(Code::BadMetadata, "target name '{}' is not a relative path", name);
+  for (const auto& part : rel)
+    if (part == ".." || part == ".")
+      return fail(Code::BadMetadata, "target name '{}' leaves the target directory", name);
+  return dir / rel;
+}
+
+Status run_fetch(const FetchOptions& o) {
+  auto db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
+  const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));
+  streaming::HttpOptions http;
+  http.retries = 2;
+  tuf::HttpFetcher director_fetcher(with_slash(o.director_url), http);
+  tuf::HttpFetcher image_fetcher(with_slash(o.image_url), http);
+  store::StagedMetadata director_md(db, "director");
+  store::StagedMetadata image_md(db, "image");
+  RATCHET_TRY(trust_first_root(director_md, director_fetcher, "director repository"));
+  RATCHET_TRY(trust_first_root(image_md, image_fetcher, "image repository"));
+
+  tuf::UpdaterOptions dopt;
+  dopt.repository = "director repository";
+  dopt.now = [now] { return now; };
+  dopt.timestamp_optional = true;
+  tuf::Updater director(director_md, director_fetcher, dopt);
+  tuf::UpdaterOptions iopt;
+  iopt.repository = "image repository";
+  iopt.now = [now] { return now; };
+  tuf::Updater image(image_md, image_fetcher, iopt);
+  RATCHET_TRY(director.refresh());
+  RATCHET_TRY(image.refresh());
+  const auto verified = RATCHET_TRY(uptane::verify_director_targets(
+      director.targets(), image, {uptane::Ecu{o.ecu_serial, o.hardware_id}}, {}));
+
+  // The whole set verified: trust it, in one transaction, and move the time floor up.
+  std::map<std::string, std::string> puts = director_md.staged();
+  puts.insert(image_md.staged().begin(), image_md.staged().end());
+  puts[std::string(store::kTimeFloorKey)] = std::to_string(now);
+  RATCHET_TRY(db.commit(puts));
+
+  tuf::HttpFetcher targets(with_slash(o.image_url) + "targets/", http);
+  std::error_code ec;
+  for (const auto& t : verified.targets) {
+    const auto path = RATCHET_TRY(target_file(o.target_dir, t.name));
+    std::filesystem::create_directories(path.parent_path(), ec);
+    auto file = RATCHET_TRY(streaming::FileSink::create(path));
+    streaming::DigestCheck check(*file, "target " + t.name, t.image.length, t.image.hashes);
+    RATCHET_TRY(targets.fetch_into(image.target_path(t.name, t.image), check));
+    RATCHET_TRY(check.finish());
+    log::info("{}: verified {} ({} bytes) for ECU {}", o.target_dir, t.name, t.image.length,
+              t.ecu_serial);
+  }
+  if (verified.targets.empty()) log::info("nothing to do for ECU {}", o.ecu_serial);
+  return {};
+}
+
+}  // namespace
+
+Command add_fetch_command(CLI::App& parent) {
+  auto o = std::make_shared<FetchOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "fetch", "Verify both Uptane repositories and download this ECU's targets (no install)");
+  app->add_option("--storage-dir", o->storage_dir, "trusted state (kept between runs)")->required();
+  app->add_option("--director-url", o->director_url, "Director repository URL")->required();
+  app->add_option("--image-url", o->image_url, "Image repository URL")->required();
+  app->add_option("--ecu-serial", o->ecu_serial, "this ECU's serial")->required();
+  app->add_option("--hardware-id", o->hardware_id, "this ECU's hardware ID")->required();
+  app->add_option("--target-dir", o->target_dir, "where verified targets are written")->required();
+  return {app, [o] {
+            auto s = run_fetch(*o);
+            if (!s) {
+              (void)report_error(s.error());
+              return 1;  // the fetch contract: 0 or 1
+            }
+            return 0;
+          }};
+}
+
+}  // namespace ratchet::cli

@@ -1,0 +1,212 @@
+// `ratchet fetch` against a Director and an Image repository, each on its own Beast server:
+// full verification, the store committed only when the whole set verifies, and the attacks a
+// compromised or confused server can try.
+#include <gtest/gtest.h>
+
+#include "agent/repo/tuf_repository.hpp"
+#include "agent/uptane/verification.hpp"
+#include "tests/support/data.hpp"
+#include "tests/support/http_server.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ratchet::uptane {
+namespace {
+
+using tuf::Json;
+using tuf::TufRepository;
+
+class UptaneFetch : public ::testing::Test {
+ protected:
+  test::TempDir dir;
+  std::optional<TufRepository> director;
+  std::optional<TufRepository> image;
+  std::unique_ptr<test::HttpServer> director_server;
+  std::unique_ptr<test::HttpServer> image_server;
+  const std::string firmware = "firmware v2 bytes";
+
+  void SetUp() override {
+    const auto now = static_cast<tuf::Seconds>(::time(nullptr));
+    // The Director as aktualizr's servers run it: root and targets only.
+    director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+    image = TufRepository::create(now).value();
+    image->add_target("fw.bin", firmware,
+                      Json{{"hardwareIds", Json::array({"board-a"})}, {"releaseCounter", 2}});
+    assign("fw.bin", firmware, "ecu-1", "board-a");
+    publish();
+    director_server = std::make_unique<test::HttpServer>(dir / "director");
+    image_server = std::make_unique<test::HttpServer>(dir / "image");
+  }
+
+  void assign(const std::string& name, const std::string& content, const std::string& serial,
+              const std::string& hw) {
+    director->add_target(name, content,
+                         Json{{"ecuIdentifiers", Json{{serial, Json{{"hardwareId", hw}}}}}});
+  }
+
+  void publish() {
+    ASSERT_TRUE(director->publish(dir / "director"));
+    std::filesystem::remove(dir / "director/timestamp.json");
+    std::filesystem::remove(dir / "director/snapshot.json");
+    ASSERT_TRUE(image->publish(dir / "image"));
+  }
+
+  test::ProcessResult fetch(std::vector<std::string> prefix = {},
+                            const std::string& serial = "ecu-1",
+                            const std::string& hw = "board-a") {
+    std::vector<std::string> argv = prefix;
+    for (const std::string& a :
+         {std::string(RATCHET_BINARY), std::string("fetch"), std::string("--storage-dir"),
+          (dir / "state").string(), std::string("--director-url"), director_server->url(""),
+          std::string("--image-url"), image_server->url(""), std::string("--ecu-serial"), serial,
+          std::string("--hardware-id"), hw, std::string("--target-dir"), (dir / "out").string()})
+      argv.push_back(a);
+    return test::run_process(argv);
+  }
+
+  test::Bytes store_bytes() { return test::read_bytes(dir / "state/data.mdb"); }
+
+  void expect_refused(const std::string& code, const test::Bytes& store_before) {
+    auto r = fetch();
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("error: " + code + ": "), std::string::npos) << r.err;
+    EXPECT_EQ(store_bytes(), store_before) << "the trusted store changed";
+  }
+};
+
+TEST_F(UptaneFetch, DownloadsThisEcusVerifiedTarget) {
+  auto r = fetch();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::read_bytes(dir / "out/fw.bin"),
+            test::Bytes(test::as_bytes(firmware).begin(), test::as_bytes(firmware).end()));
+  // Runs again from the stored state (no trust on first use now).
+  ASSERT_EQ(fetch().exit_code, 0);
+}
+
+TEST_F(UptaneFetch, NothingToDoForAnotherEcu) {
+  auto r = fetch({}, "ecu-9", "board-a");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/fw.bin"));
+}
+
+TEST_F(UptaneFetch, WrongHardwareIsRefused) {
+  auto r = fetch({}, "ecu-1", "board-b");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: BadHardwareId: "), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/fw.bin"));
+}
+
+TEST_F(UptaneFetch, DirectorAndImageMustAgree) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  // A compromised Director points the ECU at other bytes than the Image repository signed.
+  director->add_target("fw.bin", "malware",
+                       Json{{"ecuIdentifiers", Json{{"ecu-1", Json{{"hardwareId", "board-a"}}}}}});
+  publish();
+  expect_refused("DirectorImageMismatch", before);
+}
+
+TEST_F(UptaneFetch, ArbitraryTargetNotInTheImageRepository) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  director->signed_part("targets")["targets"].erase("fw.bin");
+  assign("evil.bin", "evil", "ecu-1", "board-a");
+  publish();
+  expect_refused("DirectorImageMismatch", before);
+}
+
+TEST_F(UptaneFetch, OneEcuTwoImagesIsRefused) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  image->add_target("fw2.bin", "other", Json{{"hardwareIds", Json::array({"board-a"})}});
+  assign("fw2.bin", "other", "ecu-1", "board-a");
+  publish();
+  expect_refused("DuplicateEcu", before);
+}
+
+TEST_F(UptaneFetch, DirectorTargetsRollbackIsRefused) {
+  const auto old_targets = test::read_bytes(dir / "director/targets.json");
+  assign("fw.bin", firmware, "ecu-1", "board-a");  // same content, new version
+  director->bump("targets");
+  publish();
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  test::write_bytes(dir / "director/targets.json", old_targets);
+  expect_refused("RollbackAttempt", before);
+}
+
+TEST_F(UptaneFetch, DirectorSignedByAnAttackerIsRefused) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  auto attacker = tuf::PrivateKey::generate(tuf::KeyType::Ed25519).value();
+  director->bump("targets");
+  test::write_bytes(dir / "director/targets.json",
+                    test::as_bytes(director->sign("targets", {&attacker}).value()));
+  expect_refused("ThresholdNotMet", before);
+}
+
+TEST_F(UptaneFetch, ClockSetBackwardsUsesTheTimeFloor) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  // A device without a battery-backed clock boots at the epoch: not frozen out.
+  auto r = fetch({"faketime", "1970-01-02 00:00:00"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("before the last trusted time"), std::string::npos) << r.err;
+}
+
+TEST_F(UptaneFetch, TheTimeFloorIsTheLastTrustedTime) {
+  auto future = fetch({"faketime", "-f", "+400d"});  // a year on, the metadata expired
+  EXPECT_EQ(future.exit_code, 1);
+  EXPECT_NE(future.err.find("error: ExpiredMetadata: "), std::string::npos) << future.err;
+  // Nothing was trusted then, so the floor did not move and today works.
+  ASSERT_EQ(fetch().exit_code, 0);
+  director->set_expires("targets", static_cast<tuf::Seconds>(::time(nullptr)) + 3600);
+  director->bump("targets");
+  publish();
+  ASSERT_EQ(fetch().exit_code, 0);
+  auto later = fetch({"faketime", "-f", "+2h"});
+  EXPECT_EQ(later.exit_code, 1);
+  EXPECT_NE(later.err.find("error: ExpiredMetadata: director repository targets"), std::string::npos) << later.err;
+  // A clock set back a day reads as the last trusted time, not as yesterday.
+  auto back = fetch({"faketime", "-f", "-1d"});
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.err.find("before the last trusted time"), std::string::npos) << back.err;
+}
+
+TEST(UptaneVerification, ReleaseCounterMayNotGoDown) {
+  test::TempDir dir;
+  const auto now = static_cast<tuf::Seconds>(::time(nullptr));
+  auto image = TufRepository::create(now).value();
+  image.add_target("fw.bin", "v1", Json{{"releaseCounter", 1}});
+  ASSERT_TRUE(image.publish(dir / "image"));
+  test::HttpServer server(dir / "image");
+  auto director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+  director.add_target("fw.bin", "v1",
+                      Json{{"ecuIdentifiers", Json{{"ecu-1", Json{{"hardwareId", "hw"}}}}}});
+  class MapStore final : public tuf::MetadataStore {
+   public:
+    std::map<std::string, std::string> m;
+    Result<std::optional<std::string>> load(std::string_view r) override {
+      auto it = m.find(std::string(r));
+      return it == m.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+    }
+    Status store(std::string_view r, std::string_view b) override {
+      m[std::string(r)] = b;
+      return {};
+    }
+  } store;
+  store.m["root"] = image.root_bytes(1);
+  tuf::HttpFetcher fetcher(server.url(""), {});
+  tuf::Updater updater(store, fetcher, {});
+  ASSERT_TRUE(updater.refresh());
+  auto env = tuf::parse_envelope(director.sign("targets").value(), "director", 1 << 20).value();
+  const auto targets = tuf::parse_targets(env, "director").value();
+  EXPECT_TRUE(verify_director_targets(targets, updater, {{"ecu-1", "hw"}}, {{"ecu-1", 1}}));
+  auto r = verify_director_targets(targets, updater, {{"ecu-1", "hw"}}, {{"ecu-1", 2}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::ReleaseCounterRollback);
+  EXPECT_NE(r.error().message().find("release counter 1 is below the 2 installed"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ratchet::uptane
