@@ -42,11 +42,11 @@ class RatchetTuf : public ::testing::Test {
     return run({"--metadata-dir", (dir / "md").string(), "init", (dir / "root.json").string()});
   }
   test::ProcessResult refresh() {
-    return run({"--metadata-url", server->url("metadata"), "--metadata-dir", (dir / "md").string(),
-                "refresh"});
+    return run(
+        {"--metadata-url", server->url(""), "--metadata-dir", (dir / "md").string(), "refresh"});
   }
   test::ProcessResult download(const std::string& name, std::vector<std::string> prefix = {}) {
-    return run({"--metadata-url", server->url("metadata/"), "--metadata-dir", (dir / "md").string(),
+    return run({"--metadata-url", server->url(""), "--metadata-dir", (dir / "md").string(),
                 "--target-name", name, "--target-dir", (dir / "td").string(), "--target-base-url",
                 server->url("targets"), "download"},
                prefix);
@@ -66,9 +66,8 @@ TEST_F(RatchetTuf, InitRefreshDownload) {
   EXPECT_TRUE(requested().empty());  // init makes no request
   auto r = refresh();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(requested(),
-            (std::vector<std::string>{"/metadata/2.root.json", "/metadata/timestamp.json",
-                                      "/metadata/1.snapshot.json", "/metadata/1.targets.json"}));
+  EXPECT_EQ(requested(), (std::vector<std::string>{"/2.root.json", "/timestamp.json",
+                                                   "/1.snapshot.json", "/1.targets.json"}));
   for (const char* f : {"root.json", "timestamp.json", "snapshot.json", "targets.json"})
     EXPECT_TRUE(std::filesystem::exists(dir / "md" / f)) << f;
   auto d = download("dir/nested.bin");
@@ -82,8 +81,7 @@ TEST_F(RatchetTuf, InitRefreshDownload) {
   EXPECT_TRUE(reqs[2].starts_with("/targets/dir/")) << reqs[2];
   // A verified copy is already there: no second target request.
   ASSERT_EQ(download("dir/nested.bin").exit_code, 0);
-  EXPECT_EQ(requested(),
-            (std::vector<std::string>{"/metadata/2.root.json", "/metadata/timestamp.json"}));
+  EXPECT_EQ(requested(), (std::vector<std::string>{"/2.root.json", "/timestamp.json"}));
 }
 
 TEST_F(RatchetTuf, FailuresExitOneWithTheErrorCode) {

@@ -47,7 +47,7 @@ class TufClient : public ::testing::Test {
     DirectoryStore store(dir / "md");
     streaming::HttpOptions h;
     h.retries = 0;
-    HttpFetcher fetcher(server->url("metadata/"), h);
+    HttpFetcher fetcher(server->url(""), h);
     UpdaterOptions o;
     o.repository = "image repository";
     o.now = [this] { return now; };
@@ -88,9 +88,9 @@ TEST_F(TufClient, FirstRefreshRequestsWhatTheSpecRequiresInOrder) {
   const auto md = snapshot_of(dir / "md");
   EXPECT_EQ(md.size(), 4U);
   EXPECT_EQ(md.at("timestamp.json"),
-            std::string(reinterpret_cast<const char*>(
-                            test::read_bytes(dir / "repo/metadata/timestamp.json").data()),
-                        std::filesystem::file_size(dir / "repo/metadata/timestamp.json")));
+            std::string(
+                reinterpret_cast<const char*>(test::read_bytes(dir / "repo/timestamp.json").data()),
+                std::filesystem::file_size(dir / "repo/timestamp.json")));
   // Nothing new: only the root probe and the timestamp.
   ASSERT_TRUE(refresh(&requested));
   EXPECT_EQ(requested, (std::vector<std::string>{"2.root.json", "timestamp.json"}));
@@ -112,11 +112,11 @@ TEST_F(TufClient, RootRotationIsFollowedVersionByVersion) {
 }
 
 TEST_F(TufClient, TimestampRollbackIsRefused) {
-  const auto old_ts = test::read_bytes(dir / "repo/metadata/timestamp.json");
+  const auto old_ts = test::read_bytes(dir / "repo/timestamp.json");
   repo->add_target("file2.txt", "more");
   ASSERT_TRUE(repo->publish(dir / "repo"));
   const auto before = trusted_after_first_refresh();
-  test::write_bytes(dir / "repo/metadata/timestamp.json", old_ts);  // a replayed old timestamp
+  test::write_bytes(dir / "repo/timestamp.json", old_ts);  // a replayed old timestamp
   expect_rejected(Code::RollbackAttempt, before);
 }
 
@@ -131,7 +131,7 @@ TEST_F(TufClient, SignatureByAnUntrustedKeyIsRefused) {
   auto attacker = PrivateKey::generate(KeyType::Ed25519).value();
   repo->bump("timestamp");
   auto forged = repo->sign("timestamp", {&attacker}).value();
-  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(forged));
+  test::write_bytes(dir / "repo/timestamp.json", test::as_bytes(forged));
   expect_rejected(Code::ThresholdNotMet, before);
 }
 
@@ -146,7 +146,7 @@ TEST_F(TufClient, ThresholdCountsDistinctKeysOnly) {
   repo->bump("timestamp");
   auto doc = Json::parse(repo->sign("timestamp", {&k, &k}).value());
   ASSERT_EQ(doc["signatures"].size(), 2U);
-  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(doc.dump()));
+  test::write_bytes(dir / "repo/timestamp.json", test::as_bytes(doc.dump()));
   // As python-tuf: two signatures under one key ID make the document invalid.
   expect_rejected(Code::BadMetadata, before);
 }
@@ -156,7 +156,7 @@ TEST_F(TufClient, TamperedSignatureIsBadSignature) {
   repo->bump("timestamp");
   auto doc = Json::parse(repo->sign("timestamp").value());
   doc["signed"]["version"] = 99;  // signed content changed after signing
-  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(doc.dump()));
+  test::write_bytes(dir / "repo/timestamp.json", test::as_bytes(doc.dump()));
   expect_rejected(Code::BadSignature, before);
 }
 
@@ -170,17 +170,16 @@ TEST_F(TufClient, MixAndMatchSnapshotIsCaughtByItsHash) {
   const auto v = repo->version("snapshot");
   auto other = repo->signed_part("snapshot");
   other["expires"] = "2031-06-01T00:00:00Z";
-  const auto stale = test::read_bytes(dir / "repo/metadata" / fmt::format("{}.snapshot.json", v));
+  const auto stale = test::read_bytes(dir / "repo" / fmt::format("{}.snapshot.json", v));
   auto doc = Json::parse(std::string(reinterpret_cast<const char*>(stale.data()), stale.size()));
   doc["signed"]["expires"] = "2031-06-01T00:00:00Z";
-  test::write_bytes(dir / "repo/metadata" / fmt::format("{}.snapshot.json", v),
-                    test::as_bytes(doc.dump()));
+  test::write_bytes(dir / "repo" / fmt::format("{}.snapshot.json", v), test::as_bytes(doc.dump()));
   expect_rejected(Code::LengthMismatch, before, {"timestamp.json"});
 }
 
 TEST_F(TufClient, EndlessTimestampStopsAtItsBound) {
   const auto before = trusted_after_first_refresh();
-  test::write_bytes(dir / "repo/metadata/timestamp.json", test::random_bytes(64 * 1024, 1));
+  test::write_bytes(dir / "repo/timestamp.json", test::random_bytes(64 * 1024, 1));
   expect_rejected(Code::TooLarge, before);
 }
 
@@ -190,7 +189,7 @@ TEST_F(TufClient, FastForwardRecoveryAfterTimestampKeyRotation) {
   for (int i = 0; i < 999; ++i)
     repo->bump("timestamp");
   auto stolen = repo->sign("timestamp").value();
-  test::write_bytes(dir / "repo/metadata/timestamp.json", test::as_bytes(stolen));
+  test::write_bytes(dir / "repo/timestamp.json", test::as_bytes(stolen));
   ASSERT_TRUE(refresh());
   const auto old_id = repo->keys("timestamp").front().public_key().key_id();
   ASSERT_TRUE(repo->add_key("timestamp", PrivateKey::generate(KeyType::Ed25519).value()));
@@ -207,7 +206,7 @@ TEST_F(TufClient, WrongRootVersionInsideTheFileIsRefused) {
   repo->bump("root");
   repo->bump("root");  // 3 published as 2.root.json
   ASSERT_TRUE(repo->publish(dir / "repo"));
-  std::filesystem::copy_file(dir / "repo/metadata/3.root.json", dir / "repo/metadata/2.root.json",
+  std::filesystem::copy_file(dir / "repo/3.root.json", dir / "repo/2.root.json",
                              std::filesystem::copy_options::overwrite_existing);
   expect_rejected(Code::VersionMismatch, before);
 }
@@ -217,7 +216,7 @@ TEST_F(TufClient, DelegatedTargetIsFoundThroughTheDelegation) {
   repo->add_target("apps/a.bin", "delegated content", Json::object(), "role1");
   ASSERT_TRUE(repo->publish(dir / "repo"));
   DirectoryStore store(dir / "md");
-  HttpFetcher fetcher(server->url("metadata/"), {});
+  HttpFetcher fetcher(server->url(""), {});
   UpdaterOptions o;
   o.now = [] { return kNow; };
   Updater u(store, fetcher, o);
