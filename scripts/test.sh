@@ -31,7 +31,8 @@ fi
 args=(-G Ninja -DRATCHET_WERROR=ON)
 if [ "$variant" = asan ]; then
   args+=(-DRATCHET_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+  # verify_asan_link_order=0: tests run some binaries under faketime (an LD_PRELOAD library).
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:verify_asan_link_order=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 cmake -S . -B "$build" "${args[@]}" >/dev/null

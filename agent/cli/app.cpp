@@ -47,7 +47,7 @@ int run(std::span<char*> argv) noexcept {
         "-v,--verbose", [&] { log_level = "debug"; }, "same as --log-level debug");
 
     const std::vector<Command> commands = {add_write_command(app), add_bench_command(app),
-                                           add_fetch_command(app)};
+                                           add_fetch_command(app), add_targets_command(app)};
 
     try {
       app.parse(static_cast<int>(argv.size()), argv.data());

@@ -21,5 +21,6 @@ struct Command {
 Command add_write_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent);
 Command add_fetch_command(CLI::App& parent);
+Command add_targets_command(CLI::App& parent);
 
 }  // namespace ratchet::cli

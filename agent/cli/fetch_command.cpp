@@ -22,6 +22,8 @@ namespace {
 
 struct FetchOptions {
   std::string storage_dir, director_url, image_url, ecu_serial, hardware_id, target_dir;
+  std::uint64_t min_rate = 1024;
+  unsigned low_speed_time = 30;
 };
 
 std::string with_slash(std::string url) {
@@ -63,6 +65,8 @@ Status run_fetch(const FetchOptions& o) {
   const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));
   streaming::HttpOptions http;
   http.retries = 2;
+  http.min_rate = o.min_rate;
+  http.low_speed_time = std::chrono::seconds(o.low_speed_time);
   tuf::HttpFetcher director_fetcher(with_slash(o.director_url), http);
   tuf::HttpFetcher image_fetcher(with_slash(o.image_url), http);
   store::StagedMetadata director_md(db, "director");
@@ -118,6 +122,11 @@ Command add_fetch_command(CLI::App& parent) {
   app->add_option("--ecu-serial", o->ecu_serial, "this ECU's serial")->required();
   app->add_option("--hardware-id", o->hardware_id, "this ECU's hardware ID")->required();
   app->add_option("--target-dir", o->target_dir, "where verified targets are written")->required();
+  app->add_option("--min-rate", o->min_rate, "slowest acceptable transfer, bytes/s")
+      ->capture_default_str();
+  app->add_option("--low-speed-time", o->low_speed_time,
+                  "seconds below --min-rate before giving up")
+      ->capture_default_str();
   return {app, [o] {
             auto s = run_fetch(*o);
             if (!s) {

@@ -62,6 +62,10 @@ Status init_ctx(EVP_MD_CTX* ctx, EVP_PKEY* pkey, std::string_view scheme, bool s
   return {};
 }
 
+const char* keytype_name(KeyType t) {
+  return t == KeyType::Ed25519 ? "ed25519" : t == KeyType::EcdsaP256 ? "ecdsa" : "rsa";
+}
+
 }  // namespace
 
 Result<PublicKey> PublicKey::from_json(const Json& key, std::string_view what) {
@@ -123,11 +127,9 @@ Status PublicKey::verify(std::span<const std::byte> message,
 }
 
 Json PublicKey::to_json() const {
-  const char* keytype = type_ == KeyType::Ed25519     ? "ed25519"
-                        : type_ == KeyType::EcdsaP256 ? "ecdsa"
-                                                      : "rsa";
-  return Json{
-      {"keytype", keytype}, {"scheme", scheme_}, {"keyval", Json{{"public", public_text_}}}};
+  return Json{{"keytype", keytype_name(type_)},
+              {"scheme", scheme_},
+              {"keyval", Json{{"public", public_text_}}}};
 }
 
 std::string PublicKey::key_id() const {
@@ -150,32 +152,7 @@ Result<PrivateKey> PrivateKey::generate(KeyType type) {
       break;
   }
   if (p == nullptr) return fail(Code::Crypto, "key generation failed");
-  ossl::Bio bio(BIO_new(BIO_s_mem()));
-  auto pkey = share(p);
-  std::string public_text;
-  if (type == KeyType::Ed25519) {
-    unsigned char raw[32];
-    std::size_t len = sizeof raw;
-    if (EVP_PKEY_get_raw_public_key(p, raw, &len) != 1) return fail(Code::Crypto, "raw public key");
-    public_text = to_hex(std::as_bytes(std::span(raw, len)));
-  } else {
-    if (!bio || PEM_write_bio_PUBKEY(bio.get(), p) != 1)
-      return fail(Code::Crypto, "PEM export failed");
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio.get(), &data);
-    public_text.assign(data, static_cast<std::size_t>(n));
-  }
-  const Json pub{{"keytype", type == KeyType::Ed25519     ? "ed25519"
-                             : type == KeyType::EcdsaP256 ? "ecdsa"
-                                                          : "rsa"},
-                 {"scheme", type == KeyType::Ed25519     ? kEd25519
-                            : type == KeyType::EcdsaP256 ? kEcdsaP256
-                                                         : kRsaPssSha256},
-                 {"keyval", Json{{"public", public_text}}}};
-  PrivateKey k;
-  k.public_ = RATCHET_TRY(PublicKey::from_json(pub, "generated key"));
-  k.pkey_ = pkey;
-  return k;
+  return from_pkey(share(p), type, "generated key");
 }
 
 Result<std::string> PrivateKey::to_pem() const {
@@ -200,27 +177,31 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
     type = KeyType::EcdsaP256;
   else if (EVP_PKEY_is_a(p, "RSA") != 1)
     return fail(Code::BadKey, "unsupported private key type");
+  return from_pkey(std::move(pkey), type, "private key");
+}
+
+// The public half as it appears in metadata: raw hex for ed25519, PEM SubjectPublicKeyInfo else.
+Result<PrivateKey> PrivateKey::from_pkey(std::shared_ptr<EVP_PKEY> pkey, KeyType type,
+                                         std::string_view what) {
   std::string public_text;
   if (type == KeyType::Ed25519) {
     unsigned char raw[32];
     std::size_t len = sizeof raw;
-    if (EVP_PKEY_get_raw_public_key(p, raw, &len) != 1) return fail(Code::Crypto, "raw public key");
+    if (EVP_PKEY_get_raw_public_key(pkey.get(), raw, &len) != 1)
+      return fail(Code::Crypto, "{}: no raw public key", what);
     public_text = to_hex(std::as_bytes(std::span(raw, len)));
   } else {
     ossl::Bio out(BIO_new(BIO_s_mem()));
-    if (!out || PEM_write_bio_PUBKEY(out.get(), p) != 1)
-      return fail(Code::Crypto, "PEM export failed");
+    if (!out || PEM_write_bio_PUBKEY(out.get(), pkey.get()) != 1)
+      return fail(Code::Crypto, "{}: PEM export failed", what);
     char* data = nullptr;
     const long n = BIO_get_mem_data(out.get(), &data);
     public_text.assign(data, static_cast<std::size_t>(n));
   }
-  const Json pub{{"keytype", type == KeyType::Ed25519     ? "ed25519"
-                             : type == KeyType::EcdsaP256 ? "ecdsa"
-                                                          : "rsa"},
-                 {"keyval", Json{{"public", public_text}}}};
+  const Json pub{{"keytype", keytype_name(type)}, {"keyval", Json{{"public", public_text}}}};
   PrivateKey k;
-  k.public_ = RATCHET_TRY(PublicKey::from_json(pub, "private key"));
-  k.pkey_ = pkey;
+  k.public_ = RATCHET_TRY(PublicKey::from_json(pub, what));
+  k.pkey_ = std::move(pkey);
   return k;
 }
 

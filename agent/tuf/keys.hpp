@@ -61,6 +61,8 @@ class PrivateKey {
   [[nodiscard]] Result<std::vector<std::byte>> sign(std::span<const std::byte> message) const;
 
  private:
+  [[nodiscard]] static Result<PrivateKey> from_pkey(std::shared_ptr<EVP_PKEY> pkey, KeyType type,
+                                                    std::string_view what);
   PublicKey public_;
   std::shared_ptr<EVP_PKEY> pkey_;
 };

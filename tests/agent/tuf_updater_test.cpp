@@ -211,6 +211,71 @@ TEST_F(TufClient, WrongRootVersionInsideTheFileIsRefused) {
   expect_rejected(Code::VersionMismatch, before);
 }
 
+TEST_F(TufClient, SnapshotListingAnOlderTargetsVersionIsRollback) {
+  repo->bump("targets");
+  ASSERT_TRUE(repo->publish(dir / "repo"));  // targets v2
+  const auto before = trusted_after_first_refresh();
+  repo->signed_part("targets")["version"] = 1;  // a re-signed snapshot pointing back at targets v1
+  repo->add_target("file.txt", "hello");
+  repo->bump("snapshot");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  expect_rejected(Code::RollbackAttempt, before, {"timestamp.json"});
+}
+
+TEST_F(TufClient, ExpiredIntermediateRootIsFineExpiredFinalRootIsNot) {
+  (void)trusted_after_first_refresh();
+  repo->set_expires("root", kNow - 10);  // v2 expired, but v3 supersedes it
+  repo->bump("root");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  repo->set_expires("root", kNow + 1000);
+  repo->bump("root");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  ASSERT_TRUE(refresh());
+  // Now a final root that is itself expired: kept as trusted (it verified), but refused as final.
+  repo->set_expires("root", kNow - 10);
+  repo->bump("root");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto before = snapshot_of(dir / "md");
+  expect_rejected(Code::ExpiredMetadata, before, {"root.json"});
+}
+
+TEST_F(TufClient, SlowRetrievalOfMetadataIsAbandoned) {
+  const auto before = trusted_after_first_refresh();
+  repo->bump("timestamp");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  server->set_fault(
+      {.fault = test::HttpFault::Slow, .bytes_per_second = 100, .only_path = "/timestamp.json"});
+  DirectoryStore store(dir / "md");
+  streaming::HttpOptions h;
+  h.retries = 0;
+  h.min_rate = 64 * 1024;
+  h.low_speed_time = std::chrono::seconds(1);
+  HttpFetcher fetcher(server->url(""), h);
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  Updater u(store, fetcher, o);
+  auto s = u.refresh();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), Code::SlowRetrieval) << s.error().to_string();
+  EXPECT_EQ(snapshot_of(dir / "md"), before);
+}
+
+// The same client over a directory (a USB stick, an unpacked bundle) instead of HTTP.
+TEST_F(TufClient, RefreshFromADirectory) {
+  DirectoryStore store(dir / "md");
+  DirectoryFetcher fetcher(dir / "repo");
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  Updater u(store, fetcher, o);
+  auto s = u.refresh();
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(fetcher.requested(), (std::vector<std::string>{"2.root.json", "timestamp.json",
+                                                           "1.snapshot.json", "1.targets.json"}));
+  EXPECT_EQ(u.find_target("file.txt")->length, 5U);
+  // A path that would leave the directory is refused, not followed.
+  EXPECT_EQ(fetcher.fetch("../md/root.json", 1000).error().code(), Code::BadMetadata);
+}
+
 TEST_F(TufClient, DelegatedTargetIsFoundThroughTheDelegation) {
   ASSERT_TRUE(repo->add_delegation("targets", "role1", {"apps/*"}));
   repo->add_target("apps/a.bin", "delegated content", Json::object(), "role1");

@@ -52,8 +52,8 @@ class UptaneFetch : public ::testing::Test {
   }
 
   test::ProcessResult fetch(std::vector<std::string> prefix = {},
-                            const std::string& serial = "ecu-1",
-                            const std::string& hw = "board-a") {
+                            const std::string& serial = "ecu-1", const std::string& hw = "board-a",
+                            std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = prefix;
     for (const std::string& a :
          {std::string(RATCHET_BINARY), std::string("fetch"), std::string("--storage-dir"),
@@ -61,6 +61,7 @@ class UptaneFetch : public ::testing::Test {
           std::string("--image-url"), image_server->url(""), std::string("--ecu-serial"), serial,
           std::string("--hardware-id"), hw, std::string("--target-dir"), (dir / "out").string()})
       argv.push_back(a);
+    argv.insert(argv.end(), extra.begin(), extra.end());
     return test::run_process(argv);
   }
 
@@ -135,6 +136,97 @@ TEST_F(UptaneFetch, DirectorTargetsRollbackIsRefused) {
   expect_refused("RollbackAttempt", before);
 }
 
+TEST_F(UptaneFetch, ImageTimestampAndSnapshotRollbackAreRefused) {
+  const auto old_timestamp = test::read_bytes(dir / "image/timestamp.json");
+  image->add_target("other.bin", "other");
+  publish();
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  const auto new_timestamp = test::read_bytes(dir / "image/timestamp.json");
+  test::write_bytes(dir / "image/timestamp.json", old_timestamp);
+  expect_refused("RollbackAttempt", before);
+  // A timestamp that is newer but points at an older snapshot version.
+  test::write_bytes(dir / "image/timestamp.json", new_timestamp);
+  image->signed_part("timestamp")["version"] = image->version("timestamp") + 5;
+  image->signed_part("timestamp")["meta"]["snapshot.json"]["version"] = 1;
+  test::write_bytes(dir / "image/timestamp.json", test::as_bytes(image->sign("timestamp").value()));
+  expect_refused("RollbackAttempt", before);
+}
+
+TEST_F(UptaneFetch, ExtraneousTargetFromAnUntrustedDelegationIsIgnored) {
+  // A delegated role trusted only for apps/* lists fw-extra.bin: that entry carries no trust.
+  ASSERT_TRUE(image->add_delegation("targets", "apps", {"apps/*"}));
+  image->add_target("fw-extra.bin", "extra", Json::object(), "apps");
+  assign("fw-extra.bin", "extra", "ecu-2", "board-a");
+  publish();
+  auto r = fetch({}, "ecu-2", "board-a");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: DirectorImageMismatch: "), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/fw-extra.bin"));
+}
+
+TEST_F(UptaneFetch, EndlessDirectorTargetsStopAtTheBound) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  test::write_bytes(dir / "director/targets.json", test::random_bytes(6'000'000, 5));
+  expect_refused("TooLarge", before);
+}
+
+TEST_F(UptaneFetch, SlowImageTimestampIsAbandoned) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  image->bump("timestamp");
+  publish();
+  // The server stalls after a few bytes: the transfer is dropped after the low-speed time.
+  image_server->set_fault(
+      {.fault = test::HttpFault::Stall, .truncate_after = 10, .only_path = "/timestamp.json"});
+  auto r = fetch({}, "ecu-1", "board-a", {"--min-rate", "65536", "--low-speed-time", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: SlowRetrieval: "), std::string::npos) << r.err;
+  EXPECT_EQ(store_bytes(), before);
+}
+
+TEST_F(UptaneFetch, FrozenImageMetadataIsRefused) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  auto r = fetch({"faketime", "-f", "+400d"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: ExpiredMetadata: "), std::string::npos) << r.err;
+  EXPECT_EQ(store_bytes(), before);
+}
+
+TEST_F(UptaneFetch, MixAndMatchImageSnapshotIsRefused) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  image->add_target("other.bin", "other");
+  publish();
+  const auto v = image->version("snapshot");
+  auto snap = tuf::Json::parse(
+      std::string(reinterpret_cast<const char*>(
+                      test::read_bytes(dir / "image" / fmt::format("{}.snapshot.json", v)).data()),
+                  std::filesystem::file_size(dir / "image" / fmt::format("{}.snapshot.json", v))));
+  snap["signed"]["expires"] = "2031-01-02T00:00:00Z";  // same length, other bytes
+  test::write_bytes(dir / "image" / fmt::format("{}.snapshot.json", v),
+                    test::as_bytes(snap.dump(1)));
+  expect_refused("HashMismatch", before);
+}
+
+TEST_F(UptaneFetch, ImageKeyCompromiseBelowThresholdIsRefused) {
+  ASSERT_TRUE(
+      image->add_key("timestamp", tuf::PrivateKey::generate(tuf::KeyType::Ed25519).value()));
+  image->set_threshold("timestamp", 2);
+  image->bump("root");
+  publish();
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  // One of the two timestamp keys is stolen: a timestamp signed by it alone is not enough.
+  image->bump("timestamp");
+  const tuf::PrivateKey& stolen = image->keys("timestamp").front();
+  test::write_bytes(dir / "image/timestamp.json",
+                    test::as_bytes(image->sign("timestamp", {&stolen}).value()));
+  expect_refused("ThresholdNotMet", before);
+}
+
 TEST_F(UptaneFetch, DirectorSignedByAnAttackerIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
@@ -165,7 +257,9 @@ TEST_F(UptaneFetch, TheTimeFloorIsTheLastTrustedTime) {
   ASSERT_EQ(fetch().exit_code, 0);
   auto later = fetch({"faketime", "-f", "+2h"});
   EXPECT_EQ(later.exit_code, 1);
-  EXPECT_NE(later.err.find("error: ExpiredMetadata: director repository targets"), std::string::npos) << later.err;
+  EXPECT_NE(later.err.find("error: ExpiredMetadata: director repository targets"),
+            std::string::npos)
+      << later.err;
   // A clock set back a day reads as the last trusted time, not as yesterday.
   auto back = fetch({"faketime", "-f", "-1d"});
   EXPECT_EQ(back.exit_code, 0) << back.err;

@@ -1,0 +1,45 @@
+#include "agent/store/lmdb_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace ratchet::store {
+namespace {
+
+TEST(LmdbStore, CommitIsAllOrNothingAndPersists) {
+  test::TempDir dir;
+  {
+    auto db = LmdbStore::open(dir.path()).value();
+    EXPECT_FALSE(db.get("trusted/image/root").value().has_value());
+    ASSERT_TRUE(db.commit({{"trusted/image/root", "r1"}, {"trusted/image/targets", "t1"}}));
+    // A value over the bound fails the whole transaction: the first key is not written either.
+    auto r = db.commit({{"a/first", "x"}, {"b/huge", std::string(kMaxValue + 1, 'x')}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), Code::TooLarge);
+    EXPECT_FALSE(db.get("a/first").value().has_value());
+    ASSERT_TRUE(db.commit({{"trusted/image/targets", "t2"}}, {"trusted/image/root"}));
+  }
+  auto db = LmdbStore::open(dir.path()).value();
+  EXPECT_FALSE(db.get("trusted/image/root").value().has_value());
+  EXPECT_EQ(db.get("trusted/image/targets").value(), "t2");
+  EXPECT_EQ(db.get(kFormatKey).value(), std::string(kFormatVersion));
+  const auto all = db.scan("trusted/").value();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all.begin()->first, "trusted/image/targets");
+}
+
+TEST(LmdbStore, AStoreOfAnotherFormatIsRefused) {
+  test::TempDir dir;
+  {
+    auto db = LmdbStore::open(dir.path()).value();
+    ASSERT_TRUE(db.commit({{std::string(kFormatKey), "99"}}));
+  }
+  auto r = LmdbStore::open(dir.path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::Unsupported);
+  EXPECT_NE(r.error().message().find("store format 99"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ratchet::store
