@@ -126,6 +126,23 @@ Result<PrivateKey> TufRepository::add_delegation(const std::string& parent, cons
   return key;
 }
 
+void TufRepository::remove_delegation(const std::string& parent, const std::string& role) {
+  Json& p = signed_.at(parent);
+  if (p.contains("delegations")) {
+    auto& roles = p["delegations"]["roles"];
+    for (auto it = roles.begin(); it != roles.end(); ++it)
+      if ((*it)["name"] == role) {
+        roles.erase(it);
+        break;
+      }
+    if (roles.empty()) p.erase("delegations");
+  }
+  signed_.erase(role);
+  keys_.erase(role);
+  parents_.erase(role);
+  published_signed_.erase(role);
+}
+
 void TufRepository::set_expires(const std::string& role, Seconds expires) {
   signed_.at(role)["expires"] = format_time(expires);
 }

@@ -37,6 +37,9 @@ class TufRepository {
                                                   std::vector<std::string> paths,
                                                   bool terminating = false);
 
+  // Drops a delegated role (its entry in the parent, its metadata and keys).
+  void remove_delegation(const std::string& parent, const std::string& role);
+
   void set_expires(const std::string& role, Seconds expires);
   // The signed parts, to edit freely before signing (tests make bad metadata this way).
   [[nodiscard]] Json& signed_part(const std::string& role) { return signed_.at(role); }

@@ -8,6 +8,7 @@
 #include "agent/repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
+#include "common/hex.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -258,6 +259,78 @@ TEST_F(TufClient, SlowRetrievalOfMetadataIsAbandoned) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), Code::SlowRetrieval) << s.error().to_string();
   EXPECT_EQ(snapshot_of(dir / "md"), before);
+}
+
+TEST_F(TufClient, SnapshotDroppingATargetsRoleIsRollback) {
+  ASSERT_TRUE(repo->add_delegation("targets", "role1", {"apps/*"}));
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  const auto before = trusted_after_first_refresh();
+  // The snapshot stops listing role1.json (its delegation is gone): a role may not disappear.
+  repo->remove_delegation("targets", "role1");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  expect_rejected(Code::RollbackAttempt, before, {"timestamp.json"});
+}
+
+TEST_F(TufClient, TerminatingDelegationStopsTheSearch) {
+  ASSERT_TRUE(repo->add_delegation("targets", "first", {"apps/*"}, /*terminating=*/true));
+  ASSERT_TRUE(repo->add_delegation("targets", "second", {"apps/*"}));
+  repo->add_target("apps/x.bin", "from second", Json::object(), "second");
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  DirectoryStore store(dir / "md");
+  DirectoryFetcher fetcher(dir / "repo");
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  Updater u(store, fetcher, o);
+  ASSERT_TRUE(u.refresh());
+  EXPECT_EQ(u.find_target("apps/x.bin").error().code(), Code::TargetNotFound);
+  EXPECT_EQ(fetcher.requested().back(), "1.first.json");  // "second" was never consulted
+}
+
+TEST_F(TufClient, DelegationSearchIsBounded) {
+  // A chain targets -> d0 -> d1 -> ... longer than the bound on roles visited.
+  std::string parent = "targets";
+  for (int i = 0; i < 6; ++i) {
+    const std::string role = "d" + std::to_string(i);
+    ASSERT_TRUE(repo->add_delegation(parent, role, {"*"}));
+    parent = role;
+  }
+  repo->add_target("deep.bin", "deep", Json::object(), parent);
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  DirectoryStore store(dir / "md");
+  DirectoryFetcher fetcher(dir / "repo");
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  o.max_delegations = 4;
+  Updater u(store, fetcher, o);
+  ASSERT_TRUE(u.refresh());
+  EXPECT_EQ(u.find_target("deep.bin").error().code(), Code::DelegationLimit);
+  o.max_delegations = 32;
+  Updater roomy(store, fetcher, o);
+  ASSERT_TRUE(roomy.refresh());
+  EXPECT_TRUE(roomy.find_target("deep.bin"));
+}
+
+TEST(DelegationPaths, GlobsDoNotCrossDirectoriesAndHashPrefixesMatch) {
+  EXPECT_TRUE(path_matches("apps/*", "apps/a.bin"));
+  EXPECT_FALSE(path_matches("apps/*", "apps/sub/a.bin"));
+  EXPECT_TRUE(path_matches("apps/*/a.bin", "apps/sub/a.bin"));
+  EXPECT_TRUE(path_matches("*.bin", "a.bin"));
+  EXPECT_FALSE(path_matches("*.bin", "dir/a.bin"));
+  EXPECT_TRUE(path_matches("file-?.txt", "file-1.txt"));
+  DelegatedRole bins;
+  // sha256("file.txt") starts with 8c...
+  bins.path_hash_prefixes = std::vector<std::string>{"8c", "00"};
+  const std::string h = to_hex(test::sha256(test::as_bytes("file.txt")));
+  bins.path_hash_prefixes = std::vector<std::string>{h.substr(0, 2)};
+  EXPECT_TRUE(bins.covers("file.txt"));
+  bins.path_hash_prefixes = std::vector<std::string>{h[0] == '0' ? "1" : "0"};
+  EXPECT_FALSE(bins.covers("file.txt"));
+  SuccinctRoles sr{RoleKeys{}, 8, "bin"};
+  const auto name = sr.role_for("file.txt");
+  EXPECT_EQ(name, "bin-" + h.substr(0, 2));
+  EXPECT_TRUE(sr.is_bin(name));
+  EXPECT_FALSE(sr.is_bin("bin-100"));
+  EXPECT_FALSE(sr.is_bin("other-00"));
 }
 
 // The same client over a directory (a USB stick, an unpacked bundle) instead of HTTP.

@@ -227,6 +227,14 @@ TEST_F(UptaneFetch, ImageKeyCompromiseBelowThresholdIsRefused) {
   expect_refused("ThresholdNotMet", before);
 }
 
+TEST_F(UptaneFetch, DirectorMayNotDelegate) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  ASSERT_TRUE(director->add_delegation("targets", "sub", {"*"}));
+  publish();
+  expect_refused("BadMetadata", before);
+}
+
 TEST_F(UptaneFetch, DirectorSignedByAnAttackerIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
