@@ -13,6 +13,7 @@
 
 #include "streaming/chunk_gate.hpp"
 #include "streaming/digest_check.hpp"
+#include "streaming/discard_sink.hpp"
 #include "streaming/file_source.hpp"
 #include "streaming/install.hpp"
 #include "streaming/mapped_file.hpp"
@@ -28,12 +29,6 @@ using namespace ratchet;
 using namespace ratchet::streaming;
 
 constexpr std::size_t kImage = 64u << 20;
-
-class Discard final : public Sink {
- public:
-  Status write(std::span<const std::byte>) override { return {}; }
-  Status finish() override { return {}; }
-};
 
 // Image-like data: zero runs, repeated blocks, random blocks; `edit` changes ~3% of blocks.
 std::vector<std::byte> make_image(std::uint64_t seed, bool edit) {
@@ -143,7 +138,7 @@ BENCHMARK(BM_LimitRawWrite)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_StageDigestCheck(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    Discard d;
+    DiscardSink d;
     DigestCheck c(d, "image", kImage, f.digests);
     feed(c, f.new_image, state);
   }
@@ -154,7 +149,7 @@ BENCHMARK(BM_StageDigestCheck)->Unit(benchmark::kMillisecond);
 void BM_StageChunkGate(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    Discard d;
+    DiscardSink d;
     ChunkGate g(d, f.chunks, "image");
     feed(g, f.new_image, state);
   }
@@ -165,7 +160,7 @@ BENCHMARK(BM_StageChunkGate)->Unit(benchmark::kMillisecond);
 void BM_StageZstdDecoder(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    Discard d;
+    DiscardSink d;
     ZstdDecoder z(d, "payload", {});
     feed(z, f.zst, state);
   }
@@ -178,7 +173,7 @@ void BM_StageDeltaDecoder(benchmark::State& state) {
   const auto delta = Fixture::read(f.dir / "new.delta");
   auto ref = MappedFile::open(f.dir / "old").value();
   for (auto _ : state) {
-    Discard d;
+    DiscardSink d;
     ZstdDecoderOptions o;
     o.reference = ref.bytes();
     ZstdDecoder z(d, "payload", o);
@@ -191,7 +186,7 @@ BENCHMARK(BM_StageDeltaDecoder)->Unit(benchmark::kMillisecond);
 void BM_StageThreadedHandoff(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    Discard d;
+    DiscardSink d;
     ThreadedStage t(d, 4, 1u << 20, {});
     feed(t, f.new_image, state);
   }

@@ -12,6 +12,7 @@
 #include "streaming/checkpoint.hpp"
 #include "streaming/chunk_gate.hpp"
 #include "streaming/digest_check.hpp"
+#include "streaming/discard_sink.hpp"
 #include "streaming/file_source.hpp"
 #include "streaming/mapped_file.hpp"
 #include "streaming/threaded_stage.hpp"
@@ -21,12 +22,6 @@ namespace ratchet::streaming {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Discard final : public Sink {
- public:
-  Status write(std::span<const std::byte>) override { return {}; }
-  Status finish() override { return {}; }
-};
 
 // Counts bytes on their way through (read by the progress reporter on another thread).
 class Counter final : public Sink {
@@ -105,7 +100,7 @@ std::string identity_of(const InstallRequest& r) {
 
 Status check_reference(const InstallRequest& r, std::span<const std::byte> reference) {
   if (r.reference_digests.empty()) return {};
-  Discard discard;
+  DiscardSink discard;
   DigestCheck check(discard, "reference " + r.reference.string(), reference.size(),
                     r.reference_digests);
   RATCHET_TRY(check.write(reference));
@@ -250,7 +245,7 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
   ThreadedStage handoff(*worker_head, r.ring_buffers, r.ring_buffer_size, on_mark);
 
   // Producer side: check the payload, decode.
-  Discard tap_end;
+  DiscardSink tap_end;
   std::unique_ptr<DigestCheck> payload_check;
   std::unique_ptr<ZstdDecoder> decoder;
   std::unique_ptr<IntervalMarker> marker;
@@ -325,7 +320,7 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
 
   if (r.readback) {
     const auto rb_start = Clock::now();
-    Discard discard;
+    DiscardSink discard;
     std::unique_ptr<Sink> check;
     if (r.chunks != nullptr)
       check = std::make_unique<ChunkGate>(discard, *r.chunks, "read-back of " + r.target.string());

@@ -21,6 +21,7 @@
 #include "common/hex.hpp"
 #include "common/log.hpp"
 #include "streaming/digest_check.hpp"
+#include "streaming/discard_sink.hpp"
 #include "streaming/file_source.hpp"
 #include "streaming/install.hpp"
 #include "streaming/mapped_file.hpp"
@@ -56,12 +57,6 @@ struct Row {
   [[nodiscard]] double mbps() const {
     return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0;
   }
-};
-
-class Discard final : public streaming::Sink {
- public:
-  Status write(std::span<const std::byte>) override { return {}; }
-  Status finish() override { return {}; }
 };
 
 std::uint64_t status_kib(const std::string& path, std::string_view key) {
@@ -221,7 +216,7 @@ Result<std::vector<Row>> run_bench(const BenchOptions& o) {
   rows.push_back(RATCHET_TRY(measure("limit: raw write", length, write_image)));
   if (want_zstd) {
     rows.push_back(RATCHET_TRY(measure("limit: zstd decode", length, [&]() -> Status {
-      Discard discard;
+      streaming::DiscardSink discard;
       streaming::ZstdDecoder d(discard, "payload", {});
       streaming::FileSource src(zst);
       RATCHET_TRY(src.read_into(0, d));
