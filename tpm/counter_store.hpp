@@ -25,11 +25,16 @@ class CounterStore {
   CounterStore& operator=(const CounterStore&) = delete;
   virtual ~CounterStore() = default;
 
-  // The current value. Like a TPM NV counter, a counter is unreadable (StateMissing) until it has
-  // been incremented once; values are opaque and only ever grow.
+  // Factory enrollment: creates the counter if it does not exist and increments it once (a TPM
+  // NV counter is unreadable until then). True if it created it; false if it was already there
+  // (an existing counter whose attributes are not ratchet's is an error, never redefined).
+  [[nodiscard]] virtual Result<bool> define(Counter c) = 0;
+
+  // The current value: opaque, only ever grows, and after a delete/redefine never comes back
+  // lower. NotProvisioned if the counter was never defined.
   [[nodiscard]] virtual Result<std::uint64_t> read(Counter c) = 0;
 
-  // Adds exactly one and returns the new value.
+  // Adds exactly one and returns the new value. NotProvisioned if the counter was never defined.
   [[nodiscard]] virtual Result<std::uint64_t> increment(Counter c) = 0;
 
   // False when the counters live in ordinary storage that whoever controls the disk can rewrite.

@@ -27,7 +27,7 @@ Result<std::uint64_t> FileCounterStore::read(Counter c) {
   auto text = read_file(path, 32);
   if (!text) {
     if (text.error().code() == Code::NotFound)
-      return fail(Code::StateMissing, "counter {}: {} does not exist", counter_name(c),
+      return fail(Code::NotProvisioned, "counter {}: {} does not exist", counter_name(c),
                   path.string());
     return fail(std::move(text).error());
   }
@@ -41,20 +41,22 @@ Result<std::uint64_t> FileCounterStore::read(Counter c) {
   return value;
 }
 
-Result<std::uint64_t> FileCounterStore::increment(Counter c) {
-  std::uint64_t value = 0;
-  if (auto current = read(c)) {
-    value = *current;
-  } else if (current.error().code() != Code::StateMissing) {
-    return fail(std::move(current).error());
-  }
-  if (value == UINT64_MAX) return fail(Code::Internal, "counter {} is exhausted", counter_name(c));
-  ++value;
+Result<bool> FileCounterStore::define(Counter c) {
+  auto current = read(c);
+  if (current) return false;
+  if (current.error().code() != Code::NotProvisioned) return fail(std::move(current).error());
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return fail(Code::Io, "{}: {}", dir_.string(), ec.message());
-  RATCHET_TRY(write_file_atomic(path_of(c), fmt::format("{}\n", value), 0600));
-  return value;
+  RATCHET_TRY(write_file_atomic(path_of(c), "1\n", 0600));
+  return true;
+}
+
+Result<std::uint64_t> FileCounterStore::increment(Counter c) {
+  const std::uint64_t value = RATCHET_TRY(read(c));
+  if (value == UINT64_MAX) return fail(Code::Internal, "counter {} is exhausted", counter_name(c));
+  RATCHET_TRY(write_file_atomic(path_of(c), fmt::format("{}\n", value + 1), 0600));
+  return value + 1;
 }
 
 std::string FileCounterStore::describe() const {

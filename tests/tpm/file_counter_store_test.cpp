@@ -13,12 +13,16 @@ TEST(FileCounterStore, UnreadableUntilFirstIncrementThenMonotonic) {
   test::TempDir dir;
   FileCounterStore store(dir / "counters");
   EXPECT_FALSE(store.hardware_anchored());
-  EXPECT_EQ(store.read(Counter::Epoch).error().code(), Code::StateMissing);
-  EXPECT_EQ(store.increment(Counter::Epoch).value(), 1U);
+  EXPECT_EQ(store.read(Counter::Epoch).error().code(), Code::NotProvisioned);
+  EXPECT_EQ(store.increment(Counter::Epoch).error().code(), Code::NotProvisioned);
+  EXPECT_TRUE(store.define(Counter::Epoch).value());
+  EXPECT_FALSE(store.define(Counter::Epoch).value());  // idempotent
+  EXPECT_EQ(store.read(Counter::Epoch).value(), 1U);
   EXPECT_EQ(store.increment(Counter::Epoch).value(), 2U);
+  EXPECT_FALSE(store.define(Counter::Epoch).value());  // never resets
   EXPECT_EQ(store.read(Counter::Epoch).value(), 2U);
   // Counters are independent.
-  EXPECT_EQ(store.read(Counter::SecurityVersion).error().code(), Code::StateMissing);
+  EXPECT_EQ(store.read(Counter::SecurityVersion).error().code(), Code::NotProvisioned);
   FileCounterStore reopened(dir / "counters");
   EXPECT_EQ(reopened.read(Counter::Epoch).value(), 2U);
 }
