@@ -22,5 +22,8 @@ Command add_write_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent);
 Command add_fetch_command(CLI::App& parent);
 Command add_targets_command(CLI::App& parent);
+Command add_provision_command(CLI::App& parent);
+Command add_reprovision_command(CLI::App& parent);
+Command add_status_command(CLI::App& parent);
 
 }  // namespace ratchet::cli

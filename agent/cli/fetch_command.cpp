@@ -5,10 +5,14 @@
 // set verifies is it committed to the store in one transaction. This ECU's Director targets are
 // then downloaded, verified against the Image repository's metadata, into T/<name>.
 // Exit 0 or 1; failures print `error: <Code>: <message>`.
+// With --tcti or --anchor-dir the store is the provisioned, anchored one: its state must verify
+// (no trust on first use, ever) and the new set is committed with one epoch increment.
 #include <cstdio>
 #include <memory>
 
+#include "agent/cli/anchor_options.hpp"
 #include "agent/cli/command.hpp"
+#include "agent/store/anchored_store.hpp"
 #include "agent/store/lmdb_store.hpp"
 #include "agent/store/staged_metadata.hpp"
 #include "agent/store/time_floor.hpp"
@@ -24,6 +28,7 @@ struct FetchOptions {
   std::string storage_dir, director_url, image_url, ecu_serial, hardware_id, target_dir;
   std::uint64_t min_rate = 1024;
   unsigned low_speed_time = 30;
+  AnchorOptions anchor;
 };
 
 std::string with_slash(std::string url) {
@@ -62,6 +67,12 @@ Result<std::filesystem::path> target_file(const std::filesystem::path& dir,
 
 Status run_fetch(const FetchOptions& o) {
   auto db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
+  std::optional<provisioning::DeviceAnchor> anchor;
+  std::optional<store::AnchoredStore> anchored;
+  if (o.anchor.given()) {
+    anchor = RATCHET_TRY(o.anchor.open());
+    anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor->anchor()));
+  }
   const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));
   streaming::HttpOptions http;
   http.retries = 2;
@@ -71,8 +82,10 @@ Status run_fetch(const FetchOptions& o) {
   tuf::HttpFetcher image_fetcher(with_slash(o.image_url), http);
   store::StagedMetadata director_md(db, "director");
   store::StagedMetadata image_md(db, "image");
-  RATCHET_TRY(trust_first_root(director_md, director_fetcher, "director repository"));
-  RATCHET_TRY(trust_first_root(image_md, image_fetcher, "image repository"));
+  if (!anchored) {
+    RATCHET_TRY(trust_first_root(director_md, director_fetcher, "director repository"));
+    RATCHET_TRY(trust_first_root(image_md, image_fetcher, "image repository"));
+  }
 
   tuf::UpdaterOptions dopt;
   dopt.repository = "director repository";
@@ -92,7 +105,13 @@ Status run_fetch(const FetchOptions& o) {
   std::map<std::string, std::string> puts = director_md.staged();
   puts.insert(image_md.staged().begin(), image_md.staged().end());
   puts[std::string(store::kTimeFloorKey)] = std::to_string(now);
-  RATCHET_TRY(db.commit(puts));
+  if (anchored) {
+    store::AnchoredStore::Change change;
+    change.puts = std::move(puts);
+    RATCHET_TRY(anchored->commit(change));
+  } else {
+    RATCHET_TRY(db.commit(puts));
+  }
 
   tuf::HttpFetcher targets(with_slash(o.image_url) + "targets/", http);
   std::error_code ec;
@@ -127,6 +146,7 @@ Command add_fetch_command(CLI::App& parent) {
   app->add_option("--low-speed-time", o->low_speed_time,
                   "seconds below --min-rate before giving up")
       ->capture_default_str();
+  add_anchor_options(*app, o->anchor);
   return {app, [o] {
             auto s = run_fetch(*o);
             if (!s) {

@@ -1,0 +1,223 @@
+#include "agent/store/anchored_store.hpp"
+
+#include <optional>
+
+namespace ratchet::store {
+namespace {
+
+using tpm::Counter;
+
+std::string pending_key(std::string_view key) {
+  return std::string(kPendingPrefix) + std::string(key);
+}
+
+// Every protected entry the store holds now.
+Result<std::map<std::string, std::string>> protected_entries(const LmdbStore& db) {
+  std::map<std::string, std::string> out;
+  for (const auto prefix : kProtectedPrefixes) {
+    auto part = RATCHET_TRY(db.scan(prefix));
+    out.merge(part);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> keys_with_prefix(const LmdbStore& db, std::string_view prefix) {
+  const auto entries = RATCHET_TRY(db.scan(prefix));
+  std::vector<std::string> keys;
+  keys.reserve(entries.size());
+  for (const auto& [key, value] : entries)
+    keys.push_back(key);
+  return keys;
+}
+
+}  // namespace
+
+Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
+  AnchoredStore s(db, anchor);
+  const auto dir = db.dir().string();
+  const auto current = RATCHET_TRY(db.get(kStateCurrent));
+  const auto pending = RATCHET_TRY(db.get(kStatePending));
+  auto counter = anchor.counters->read(Counter::Epoch);
+  if (!counter) {
+    if (counter.error().code() != Code::NotProvisioned) return fail(std::move(counter).error());
+    if (current || pending)
+      return fail(Code::StateMissing,
+                  "{} holds rollback state but the epoch counter is gone ({}): the TPM was "
+                  "cleared or replaced; re-provision the device with a provisioning record",
+                  dir, counter.error().message());
+    return fail(Code::NotProvisioned,
+                "the device is not provisioned: no epoch counter ({}) and no state in {}; run "
+                "`ratchet provision`",
+                anchor.counters->describe(), dir);
+  }
+  const std::uint64_t epoch = *counter;
+
+  std::optional<Error> problem;
+  if (current) {
+    auto record = unseal(*current, *anchor.key, fmt::format("rollback state in {}", dir));
+    if (record && record->epoch == epoch) {
+      s.record_ = std::move(*record);
+      if (pending) RATCHET_TRY(s.discard_pending());  // a commit that never reached its point
+      RATCHET_TRY(s.check_entries(s.record_));
+      RATCHET_TRY(s.settle_generation());
+      return s;
+    }
+    if (!record)
+      problem = std::move(record).error();
+    else if (record->epoch < epoch)
+      problem = Error(Code::StateRollback,
+                      fmt::format("rollback state in {} is from epoch {} but the epoch counter "
+                                  "is at {}: an older copy of the store was restored",
+                                  dir, record->epoch, epoch));
+    else
+      problem = Error(Code::StateForged,
+                      fmt::format("rollback state in {} claims epoch {}, ahead of the epoch "
+                                  "counter's {}",
+                                  dir, record->epoch, epoch));
+  }
+  if (pending) {
+    // A crash after the commit point: the pending state is the committed one.
+    auto record = unseal(*pending, *anchor.key, fmt::format("pending rollback state in {}", dir));
+    if (record && record->epoch == epoch) {
+      RATCHET_TRY(s.promote(*record, *pending));
+      s.record_ = std::move(*record);
+      RATCHET_TRY(s.check_entries(s.record_));
+      RATCHET_TRY(s.settle_generation());
+      return s;
+    }
+  }
+  if (problem) return fail(std::move(*problem));
+  return fail(Code::StateMissing,
+              "{} has no rollback state but the epoch counter ({}) is at {}: the store was "
+              "deleted or replaced; re-provision the device with a provisioning record",
+              dir, anchor.counters->describe(), epoch);
+}
+
+Result<AnchoredStore> AnchoredStore::replace_all(LmdbStore& db, Anchor anchor) {
+  AnchoredStore s(db, anchor);
+  RATCHET_TRY(anchor.counters->read(Counter::Epoch));
+  s.replacing_ = true;
+  return s;
+}
+
+Status AnchoredStore::check_entries(const StateRecord& record) const {
+  const auto entries = RATCHET_TRY(protected_entries(*db_));
+  for (const auto& [key, value] : entries) {
+    const auto it = record.digests.find(key);
+    if (it == record.digests.end())
+      return fail(Code::StateForged, "store entry {} in {} is not part of the rollback state", key,
+                  db_->dir().string());
+    if (digest_hex(value) != it->second)
+      return fail(Code::StateForged,
+                  "store entry {} in {} does not match the rollback state (edited or restored)",
+                  key, db_->dir().string());
+  }
+  for (const auto& [key, digest] : record.digests)
+    if (!entries.contains(key))
+      return fail(Code::StateForged, "store entry {} is missing from {}", key, db_->dir().string());
+  return {};
+}
+
+// The provisioning generation counter must equal the state's; one behind means a re-provisioning
+// passed its commit point and crashed before step 3, so finish it.
+Status AnchoredStore::settle_generation() {
+  const std::uint64_t counter = RATCHET_TRY_CTX(
+      anchor_.counters->read(Counter::ProvisioningGeneration), "provisioning generation counter");
+  if (record_.generation == counter) return {};
+  if (counter != UINT64_MAX && record_.generation == counter + 1) {
+    const std::uint64_t now =
+        RATCHET_TRY(anchor_.counters->increment(Counter::ProvisioningGeneration));
+    if (now == record_.generation) return {};
+    return fail(Code::StateRollback, "provisioning generation counter moved from {} to {}", counter,
+                now);
+  }
+  if (record_.generation < counter)
+    return fail(Code::StateRollback,
+                "the rollback state belongs to provisioning generation {} but the device is at "
+                "{}: re-provision with a record for generation {}",
+                record_.generation, counter, counter);
+  return fail(Code::StateForged,
+              "the rollback state claims provisioning generation {}, ahead of the counter's {}",
+              record_.generation, counter);
+}
+
+Status AnchoredStore::promote(const StateRecord& pending, std::string_view sealed) {
+  const auto staged = RATCHET_TRY(db_->scan(kPendingPrefix));
+  const auto entries = RATCHET_TRY(protected_entries(*db_));
+  std::map<std::string, std::string> puts;
+  std::vector<std::string> erases;
+  erases.reserve(staged.size() + entries.size() + 1);
+  for (const auto& [key, value] : staged) {
+    erases.push_back(key);
+    const auto target = key.substr(kPendingPrefix.size());
+    if (pending.digests.contains(target)) puts[target] = value;
+  }
+  for (const auto& [key, value] : entries)
+    if (!pending.digests.contains(key)) erases.push_back(key);
+  erases.emplace_back(kStatePending);
+  puts[std::string(kStateCurrent)] = std::string(sealed);
+  return db_->commit(puts, erases);
+}
+
+Status AnchoredStore::discard_pending() {
+  auto erases = RATCHET_TRY(keys_with_prefix(*db_, kPendingPrefix));
+  erases.emplace_back(kStatePending);
+  return db_->commit({}, erases);
+}
+
+Status AnchoredStore::commit(const Change& change) {
+  for (const auto& [key, value] : change.puts)
+    if (!is_protected_key(key)) return fail(Code::Internal, "{} is not a protected store key", key);
+  for (const auto& key : change.erases)
+    if (!is_protected_key(key)) return fail(Code::Internal, "{} is not a protected store key", key);
+
+  StateRecord next = replacing_ ? StateRecord{} : record_;
+  for (const auto& key : change.erases)
+    next.digests.erase(key);
+  for (const auto& [key, value] : change.puts)
+    next.digests[key] = digest_hex(value);
+
+  const std::uint64_t epoch = RATCHET_TRY(anchor_.counters->read(Counter::Epoch));
+  if (!replacing_ && epoch != record_.epoch)
+    return fail(Code::StateRollback, "the epoch counter moved from {} to {} since the state loaded",
+                record_.epoch, epoch);
+  if (replacing_)
+    next.generation = RATCHET_TRY_CTX(anchor_.counters->read(Counter::ProvisioningGeneration),
+                                      "provisioning generation counter");
+  if (change.new_generation) ++next.generation;
+  next.epoch = epoch + 1;
+  const std::string sealed = RATCHET_TRY(seal(next, *anchor_.key));
+
+  // 1. Pending: the new entries beside the old ones, and the record that names them.
+  {
+    auto stale = RATCHET_TRY(keys_with_prefix(*db_, kPendingPrefix));
+    std::map<std::string, std::string> puts;
+    for (const auto& [key, value] : change.puts)
+      puts[pending_key(key)] = value;
+    puts[std::string(kStatePending)] = sealed;
+    RATCHET_TRY(db_->commit(puts, stale));
+  }
+  if (on_step) on_step(CommitStep::PendingWritten);
+
+  // 2. The commit point.
+  const std::uint64_t now = RATCHET_TRY(anchor_.counters->increment(Counter::Epoch));
+  if (now != next.epoch)
+    return fail(Code::StateRollback,
+                "the epoch counter went from {} to {}, not {}: something else incremented it",
+                epoch, now, next.epoch);
+  if (on_step) on_step(CommitStep::EpochIncremented);
+
+  // 3. A new provisioning lineage also moves its counter, so its record cannot be replayed.
+  const StateRecord previous = std::exchange(record_, next);
+  if (auto settled = settle_generation(); !settled) {
+    record_ = previous;
+    return settled;
+  }
+  if (on_step) on_step(CommitStep::GenerationIncremented);
+
+  // 4. Promote.
+  replacing_ = false;
+  return promote(next, sealed);
+}
+
+}  // namespace ratchet::store

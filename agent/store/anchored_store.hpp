@@ -1,0 +1,75 @@
+// The agent's rollback state, anchored in a monotonic epoch counter (Ariadne/Memoir-style state
+// continuity): the store is accepted only when its sealed StateRecord verifies with the device's
+// StateKey, its epoch equals the counter and every protected entry matches its digest. Deleting
+// the store, restoring an old copy of it, moving it to another TPM or editing one floor is each
+// detected and reported (StateMissing, StateRollback, StateForged), never silently re-initialised.
+//
+// Commit: (1) write the new entries and record as pending, (2) increment the epoch counter -- the
+// commit point, (3) for a re-provisioning, increment the provisioning generation, (4) promote
+// pending in one LMDB transaction. A crash anywhere is recovered by the next open().
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/store/lmdb_store.hpp"
+#include "agent/store/state_record.hpp"
+#include "tpm/counter_store.hpp"
+#include "tpm/state_key.hpp"
+
+namespace ratchet::store {
+
+inline constexpr std::string_view kStateCurrent = "state/current";
+inline constexpr std::string_view kStatePending = "state/pending";
+inline constexpr std::string_view kPendingPrefix = "pending/";
+
+// The steps of a commit, for crash tests that stop the process between them.
+enum class CommitStep : std::uint8_t { PendingWritten, EpochIncremented, GenerationIncremented };
+
+struct Anchor {
+  tpm::CounterStore* counters = nullptr;
+  tpm::StateKey* key = nullptr;
+};
+
+class AnchoredStore {
+ public:
+  // Verifies (and, after a crash, recovers) the state. NotProvisioned when neither the counter
+  // nor any state exists.
+  [[nodiscard]] static Result<AnchoredStore> open(LmdbStore& db, Anchor anchor);
+
+  // For provisioning only: a store whose next commit replaces every protected entry, whatever
+  // state (if any) was there. Callers must have verified their authority to do so (a fresh
+  // enrollment or a signed provisioning record).
+  [[nodiscard]] static Result<AnchoredStore> replace_all(LmdbStore& db, Anchor anchor);
+
+  struct Change {
+    std::map<std::string, std::string> puts;
+    std::vector<std::string> erases;
+    bool new_generation = false;  // also increment the provisioning generation (re-provisioning)
+  };
+  // All keys must be protected ones. On success the new state is trusted and durable.
+  [[nodiscard]] Status commit(const Change& change);
+
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return record_.epoch; }
+  [[nodiscard]] std::uint64_t generation() const noexcept { return record_.generation; }
+  [[nodiscard]] const LmdbStore& db() const noexcept { return *db_; }
+
+  // Test hook, called after each commit step.
+  std::function<void(CommitStep)> on_step;
+
+ private:
+  AnchoredStore(LmdbStore& db, Anchor anchor) : db_(&db), anchor_(anchor) {}
+  [[nodiscard]] Status promote(const StateRecord& pending, std::string_view sealed);
+  [[nodiscard]] Status discard_pending();
+  [[nodiscard]] Status check_entries(const StateRecord& record) const;
+  [[nodiscard]] Status settle_generation();
+
+  LmdbStore* db_;
+  Anchor anchor_;
+  StateRecord record_;
+  bool replacing_ = false;
+};
+
+}  // namespace ratchet::store

@@ -1,0 +1,277 @@
+// The anchored rollback state against both anchors (swtpm and file counters): every way of
+// tampering with the store is detected with its own error, and a crash at any step of a commit
+// recovers to exactly one consistent state.
+#include "agent/store/anchored_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support/anchor_backend.hpp"
+#include "tests/support/data.hpp"
+
+namespace ratchet::store {
+namespace {
+
+using test::AnchorKind;
+using tpm::Counter;
+
+class AnchoredStoreTest : public ::testing::TestWithParam<AnchorKind> {
+ protected:
+  test::TempDir dir;
+  std::unique_ptr<test::AnchorBackend> backend;
+  std::optional<provisioning::DeviceAnchor> anchor;
+
+  void SetUp() override {
+    if (!test::AnchorBackend::available(GetParam())) GTEST_SKIP() << "swtpm is not installed";
+    backend = std::make_unique<test::AnchorBackend>(GetParam(), dir / "anchor");
+    anchor = backend->open();
+    for (const Counter c :
+         {Counter::Epoch, Counter::ProvisioningGeneration, Counter::SecurityVersion})
+      ASSERT_TRUE(anchor->counters->define(c));
+    ASSERT_TRUE(anchor->state_key->create());
+    // The first state, as provisioning writes it.
+    auto db = open_db();
+    auto s = AnchoredStore::replace_all(db, anchor->anchor()).value();
+    ASSERT_TRUE(s.commit(
+        {.puts = {{"device/id", "dev-1"}, {"trusted/director/root", "root v1"}}, .erases = {}}));
+  }
+
+  LmdbStore open_db() { return LmdbStore::open(dir / "state").value(); }
+
+  Result<AnchoredStore> open(LmdbStore& db) { return AnchoredStore::open(db, anchor->anchor()); }
+
+  // Commits `value` as the Director's targets (a version floor of the state).
+  void commit_targets(const std::string& value) {
+    auto db = open_db();
+    auto s = open(db);
+    ASSERT_TRUE(s) << s.error().message();
+    ASSERT_TRUE(s->commit({.puts = {{"trusted/director/targets", value}}, .erases = {}}));
+  }
+
+  std::optional<std::string> targets() {
+    auto db = open_db();
+    EXPECT_TRUE(open(db));
+    return db.get("trusted/director/targets").value();
+  }
+
+  void expect_open_fails(Code code, const std::string& words) {
+    auto db = open_db();
+    auto s = open(db);
+    ASSERT_FALSE(s) << "the state was accepted";
+    EXPECT_EQ(s.error().code(), code) << s.error().message();
+    EXPECT_NE(s.error().message().find(words), std::string::npos) << s.error().message();
+  }
+
+  void copy_store(const std::string& to) {
+    std::filesystem::remove_all(dir / to);
+    std::filesystem::copy(dir / "state", dir / to);
+  }
+  void restore_store(const std::string& from) {
+    std::filesystem::remove_all(dir / "state");
+    std::filesystem::copy(dir / from, dir / "state");
+  }
+};
+
+TEST_P(AnchoredStoreTest, OneIncrementPerCommitHoweverFarVersionsJump) {
+  const std::uint64_t before = anchor->counters->read(Counter::Epoch).value();
+  commit_targets("targets v5");
+  commit_targets("targets v5000");
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), before + 2);
+  EXPECT_EQ(targets(), "targets v5000");
+  auto db = open_db();
+  EXPECT_EQ(open(db)->epoch(), before + 2);
+}
+
+TEST_P(AnchoredStoreTest, SurvivesAPowerCycle) {
+  commit_targets("targets v2");
+  if (backend->swtpm() != nullptr) {
+    backend->swtpm()->restart();
+    anchor = backend->open();
+  }
+  EXPECT_EQ(targets(), "targets v2");
+}
+
+TEST_P(AnchoredStoreTest, DeletedStoreIsStateMissingNotAFreshStart) {
+  commit_targets("targets v2");
+  std::filesystem::remove_all(dir / "state");
+  expect_open_fails(Code::StateMissing, "deleted or replaced");
+}
+
+TEST_P(AnchoredStoreTest, RestoredOlderCopyIsStateRollback) {
+  commit_targets("targets v2");
+  copy_store("snapshot");
+  commit_targets("targets v3");
+  restore_store("snapshot");
+  expect_open_fails(Code::StateRollback, "older copy");
+}
+
+TEST_P(AnchoredStoreTest, EditedFloorIsStateForged) {
+  commit_targets("targets v7");
+  {
+    auto db = open_db();
+    ASSERT_TRUE(db.commit({{"trusted/director/targets", "targets v1"}}));
+  }
+  expect_open_fails(Code::StateForged, "trusted/director/targets");
+}
+
+TEST_P(AnchoredStoreTest, AddedOrRemovedEntryIsStateForged) {
+  {
+    auto db = open_db();
+    ASSERT_TRUE(db.commit({{"trusted/image/root", "someone else's root"}}));
+  }
+  expect_open_fails(Code::StateForged, "trusted/image/root");
+  {
+    auto db = open_db();
+    ASSERT_TRUE(db.commit({}, {"trusted/image/root", "trusted/director/root"}));
+  }
+  expect_open_fails(Code::StateForged, "trusted/director/root");
+}
+
+TEST_P(AnchoredStoreTest, EditedRecordIsStateForged) {
+  auto db = open_db();
+  auto sealed = db.get(kStateCurrent).value().value();
+  // Claim a newer epoch in the record without the key: the MAC no longer verifies.
+  const auto at = sealed.find("\"epoch\":");
+  ASSERT_NE(at, std::string::npos);
+  sealed.insert(at + 8, "9");
+  ASSERT_TRUE(db.commit({{std::string(kStateCurrent), sealed}}));
+  expect_open_fails(Code::StateForged, "MAC");
+}
+
+TEST_P(AnchoredStoreTest, StoreOnAnotherAnchorIsRefused) {
+  commit_targets("targets v2");
+  // A freshly enrolled TPM (or anchor directory) with the old store copied over.
+  test::AnchorBackend other(GetParam(), dir / "other-anchor");
+  anchor = other.open();
+  for (const Counter c : {Counter::Epoch, Counter::ProvisioningGeneration})
+    ASSERT_TRUE(anchor->counters->define(c));
+  ASSERT_TRUE(anchor->state_key->create());
+  auto db = open_db();
+  auto s = open(db);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), Code::StateForged) << s.error().message();
+}
+
+TEST_P(AnchoredStoreTest, ClearedTpmWithStateIsStateMissing) {
+  // A store whose counters are gone (TPM2_Clear, a replaced TPM, deleted counter files).
+  test::AnchorBackend other(GetParam(), dir / "empty-anchor");
+  anchor = other.open();
+  expect_open_fails(Code::StateMissing, "epoch counter is gone");
+}
+
+TEST_P(AnchoredStoreTest, NothingAtAllIsNotProvisioned) {
+  test::AnchorBackend other(GetParam(), dir / "empty-anchor");
+  anchor = other.open();
+  std::filesystem::remove_all(dir / "state");
+  expect_open_fails(Code::NotProvisioned, "ratchet provision");
+}
+
+TEST_P(AnchoredStoreTest, CounterMovedByAnotherProcessIsStateRollback) {
+  auto db = open_db();
+  auto s = open(db).value();
+  ASSERT_TRUE(anchor->counters->increment(Counter::Epoch));
+  auto r = s.commit({.puts = {{"trusted/director/targets", "v2"}}, .erases = {}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::StateRollback);
+  expect_open_fails(Code::StateRollback, "older copy");
+}
+
+TEST_P(AnchoredStoreTest, GenerationCounterAheadOfTheStateIsStateRollback) {
+  ASSERT_TRUE(anchor->counters->increment(Counter::ProvisioningGeneration));
+  ASSERT_TRUE(anchor->counters->increment(Counter::ProvisioningGeneration));
+  expect_open_fails(Code::StateRollback, "provisioning generation");
+}
+
+TEST_P(AnchoredStoreTest, OnlyProtectedKeysAreCommitted) {
+  auto db = open_db();
+  auto s = open(db).value();
+  auto r = s.commit({.puts = {{"scratch/x", "y"}}, .erases = {}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::Internal);
+}
+
+// A real crash: a child process commits and _exits right after `step`, with no destructor, no
+// LMDB close and no TPM shutdown.
+struct CrashCase {
+  CommitStep step;
+  bool new_generation;
+  bool committed;  // what the next open must find
+};
+
+class AnchoredStoreCrash : public AnchoredStoreTest {
+ protected:
+  void crash_during_commit(const CrashCase& c) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    ASSERT_NE(pid, -1);
+    if (pid == 0) {
+      auto child_anchor = backend->open();
+      auto db = LmdbStore::open(dir / "state").value();
+      auto s = AnchoredStore::open(db, child_anchor.anchor()).value();
+      s.on_step = [&](CommitStep step) {
+        if (step == c.step) ::_exit(0);
+      };
+      (void)s.commit({.puts = {{"trusted/director/targets", "new"}},
+                      .erases = {"trusted/director/root"},
+                      .new_generation = c.new_generation});
+      ::_exit(3);  // the step never came
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+  }
+};
+
+TEST_P(AnchoredStoreCrash, EveryStepRecoversToExactlyOneState) {
+  const CrashCase cases[] = {
+      {CommitStep::PendingWritten, false, false},
+      {CommitStep::EpochIncremented, false, true},
+      {CommitStep::PendingWritten, true, false},
+      {CommitStep::EpochIncremented, true, true},  // generation counter not yet moved
+      {CommitStep::GenerationIncremented, true, true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message()
+                 << "step " << static_cast<int>(c.step) << " new generation " << c.new_generation);
+    commit_targets("old");
+    auto db_before = open_db();
+    const auto before = open(db_before).value();
+    const std::uint64_t generation = before.generation();
+    const std::uint64_t epoch = before.epoch();
+    if (c.new_generation) {
+      // Put the root back so each case starts alike.
+      auto s = open(db_before).value();
+      ASSERT_TRUE(s.commit({.puts = {{"trusted/director/root", "root v1"}}, .erases = {}}));
+    }
+    const std::uint64_t start_epoch = c.new_generation ? epoch + 1 : epoch;
+    db_before = LmdbStore();  // close before fork
+    crash_during_commit(c);
+
+    for (int reopen = 0; reopen < 2; ++reopen) {  // recovery is itself idempotent
+      auto db = open_db();
+      auto s = open(db);
+      ASSERT_TRUE(s) << s.error().message();
+      EXPECT_EQ(s->epoch(), c.committed ? start_epoch + 1 : start_epoch);
+      const std::uint64_t want_generation =
+          c.committed && c.new_generation ? generation + 1 : generation;
+      EXPECT_EQ(s->generation(), want_generation);
+      EXPECT_EQ(anchor->counters->read(Counter::ProvisioningGeneration).value(), want_generation);
+      EXPECT_EQ(db.get("trusted/director/targets").value(), c.committed ? "new" : "old");
+      EXPECT_EQ(db.get("trusted/director/root").value().has_value(), !c.committed);
+      EXPECT_FALSE(db.get(kStatePending).value().has_value());
+      EXPECT_TRUE(db.scan(kPendingPrefix).value().empty());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Anchors, AnchoredStoreTest,
+                         ::testing::Values(AnchorKind::File, AnchorKind::Tpm),
+                         test::anchor_kind_name);
+INSTANTIATE_TEST_SUITE_P(Anchors, AnchoredStoreCrash,
+                         ::testing::Values(AnchorKind::File, AnchorKind::Tpm),
+                         test::anchor_kind_name);
+
+}  // namespace
+}  // namespace ratchet::store
