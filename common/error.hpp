@@ -65,7 +65,8 @@ enum class ErrorKind : std::uint8_t {
   X(NotProvisioned, Local)                   \
   X(Tpm, Local)                              \
   /* boot control */                         \
-  X(BootEnv, Local)
+  X(BootEnv, Local)                          \
+  X(HealthCheckFailed, Local)
 
 enum class Code : std::uint16_t {
 #define RATCHET_X(name, kind) name,
