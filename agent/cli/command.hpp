@@ -25,5 +25,7 @@ Command add_targets_command(CLI::App& parent);
 Command add_provision_command(CLI::App& parent);
 Command add_reprovision_command(CLI::App& parent);
 Command add_status_command(CLI::App& parent);
+Command add_boot_command(CLI::App& parent);
+Command add_confirm_command(CLI::App& parent);
 
 }  // namespace ratchet::cli
