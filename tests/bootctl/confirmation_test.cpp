@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bootctl/linux_watchdog.hpp"
 #include "bootctl/uboot_env.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/uboot_env_files.hpp"
@@ -102,6 +103,14 @@ TEST_F(ConfirmationTest, HangingCheckIsKilledAtItsTimeoutWhileTheWatchdogIsKeptA
   EXPECT_NE(r->reason->message().find("did not finish within 1 s"), std::string::npos);
   EXPECT_GE(watchdog.keep_alives, 1);
   EXPECT_EQ(state().next, Slot::A);
+}
+
+TEST_F(ConfirmationTest, AWatchdogThatCannotBeArmedChangesNothing) {
+  LinuxWatchdog broken(dir / "no-watchdog");
+  auto r = confirm_trial(control, &broken, {}, nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(state().trial);  // still on trial: the bootloader keeps counting
+  EXPECT_EQ(state().next, Slot::B);
 }
 
 TEST_F(ConfirmationTest, RunningTheOldSlotMeansTheTrialFailed) {
