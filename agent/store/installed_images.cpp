@@ -17,7 +17,7 @@ tuf::Json InstalledImage::to_json() const {
 }
 
 Result<InstalledImage> InstalledImage::from_json(std::string_view text, std::string_view what) {
-  const auto j = RATCHET_TRY(tuf::parse_json(text, what, 64 * 1024));
+  const auto j = RATCHET_TRY(tuf::parse_json(text, what, std::size_t{64} * 1024));
   InstalledImage i;
   try {
     i.name = j.at("name").get<std::string>();
