@@ -25,7 +25,8 @@ Result<BootStatus> BootControl::status() {
   s.state = parse_state(snap.vars);
   s.env_valid = snap.valid;
   s.env = env_.describe();
-  if (auto cmdline = read_file(cmdline_, std::uint64_t{64} * 1024)) s.booted = booted_slot(*cmdline);
+  if (auto cmdline = read_file(cmdline_, std::uint64_t{64} * 1024))
+    s.booted = booted_slot(*cmdline);
   for (const auto& note : s.state.notes)
     log::warning("boot environment: {}", note);
   return s;
