@@ -1,5 +1,6 @@
 #include "agent/provisioning/provisioning.hpp"
 
+#include "agent/store/installed_images.hpp"
 #include "common/log.hpp"
 
 namespace ratchet::provisioning {
@@ -129,6 +130,11 @@ Result<Enrollment> reprovision(store::LmdbStore& db, DeviceAnchor& anchor,
   change.puts[std::string(kRecordKey)] = record;
   change.puts[std::string(kDirectorRoot)] = r.director_root;
   change.puts[std::string(kImageRoot)] = r.image_root;
+  // The security-version floor only moves up: a live store keeps its own if higher; a recovered
+  // one (whose contents are not trusted) takes the record's.
+  std::uint64_t svn = r.security_version;
+  if (current) svn = std::max(svn, RATCHET_TRY(store::security_version_floor(db)));
+  if (svn != 0) change.puts[std::string(store::kSecurityVersionKey)] = std::to_string(svn);
   for (const auto& [key, value] : RATCHET_TRY(db.scan("trusted/")))
     if (!change.puts.contains(key)) change.erases.push_back(key);
   auto s =

@@ -69,6 +69,7 @@ Result<ProvisioningRecord> verify_provisioning_record(std::string bytes,
     r.device_id = sp.at("device_id").get<std::string>();
     r.generation = sp.at("generation").get<std::uint64_t>();
     r.issued = RATCHET_TRY(tuf::parse_time(sp.at("issued").get<std::string>()));
+    r.security_version = sp.value("security_version", std::uint64_t{0});
   } catch (const tuf::Json::exception& e) {
     return fail(Code::BadProvisioningRecord, "{}: {}", what, e.what());
   }
@@ -84,6 +85,7 @@ Result<std::string> sign_provisioning_record(const ProvisioningRecord& record,
                            {"device_id", record.device_id},
                            {"generation", record.generation},
                            {"issued", tuf::format_time(record.issued)}};
+  if (record.security_version != 0) signed_part["security_version"] = record.security_version;
   signed_part["director_root"] =
       RATCHET_TRY(tuf::parse_json(record.director_root, "director root", kMaxRecord));
   signed_part["image_root"] =

@@ -3,7 +3,8 @@
 // to the provisioning generation its TPM counter is at, so it works once, on one device.
 //
 //   {"signed": {"_type": "provisioning-record", "device_id": "...", "generation": N,
-//               "director_root": <root.json>, "image_root": <root.json>, "issued": "...Z"},
+//               "director_root": <root.json>, "image_root": <root.json>, "issued": "...Z",
+//               "security_version": N (optional: the backend's last known floor)},
 //    "signatures": [{"keyid": "...", "sig": "<hex>"}]}
 #pragma once
 
@@ -37,6 +38,7 @@ struct ProvisioningRecord {
   std::string director_root;  // root metadata, as the bytes the store will trust
   std::string image_root;
   tuf::Seconds issued = 0;
+  std::uint64_t security_version = 0;  // a floor: never lowers the device's own
 };
 
 // Signature (BadProvisioningRecord: names what is wrong), then the two roots: each must be a

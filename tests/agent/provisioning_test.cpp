@@ -6,6 +6,7 @@
 
 #include "agent/repo/tuf_repository.hpp"
 #include "agent/store/anchored_store.hpp"
+#include "agent/store/installed_images.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
 
@@ -45,8 +46,8 @@ class ProvisioningTest : public ::testing::TestWithParam<AnchorKind> {
   }
 
   std::string record_for(const std::string& id, std::uint64_t generation,
-                         const tuf::PrivateKey* key = nullptr) {
-    ProvisioningRecord r{id, generation, director->root_bytes(1), image->root_bytes(1), now};
+                         const tuf::PrivateKey* key = nullptr, std::uint64_t svn = 0) {
+    ProvisioningRecord r{id, generation, director->root_bytes(1), image->root_bytes(1), now, svn};
     return sign_provisioning_record(r, {key != nullptr ? key : &provisioning_key}).value();
   }
 
@@ -171,6 +172,21 @@ TEST_P(ProvisioningTest, RecordRecoversAWipedStore) {
   EXPECT_EQ(e.ecu_public_pem, enrolled.ecu_public_pem);  // the ECU key is the device's, kept
   auto d = db();
   ASSERT_TRUE(store::AnchoredStore::open(d, anchor->anchor()));
+}
+
+TEST_P(ProvisioningTest, SecurityVersionFloorIsNeverLoweredByARecord) {
+  const auto enrolled = provision_device().value();
+  {
+    auto d = db();
+    auto s = store::AnchoredStore::open(d, anchor->anchor()).value();
+    ASSERT_TRUE(s.commit({.puts = {{"device/security-version", "9"}}, .erases = {}}));
+  }
+  ASSERT_TRUE(apply(record_for("dev-1", enrolled.generation, nullptr, 4)));
+  EXPECT_EQ(store::security_version_floor(db()).value(), 9U);  // kept: higher than the record's
+  // A lost store recovers with the backend's floor.
+  std::filesystem::remove_all(dir / "state");
+  ASSERT_TRUE(apply(record_for("dev-1", enrolled.generation + 1, nullptr, 12), "dev-1"));
+  EXPECT_EQ(store::security_version_floor(db()).value(), 12U);
 }
 
 TEST_P(ProvisioningTest, RecordRecoversARestoredStore) {
