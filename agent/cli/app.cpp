@@ -49,7 +49,8 @@ int run(std::span<char*> argv) noexcept {
     const std::vector<Command> commands = {
         add_write_command(app),   add_bench_command(app),     add_fetch_command(app),
         add_targets_command(app), add_provision_command(app), add_reprovision_command(app),
-        add_status_command(app),  add_boot_command(app),      add_confirm_command(app)};
+        add_status_command(app),  add_boot_command(app),      add_confirm_command(app),
+        add_update_command(app),  add_install_command(app)};
 
     try {
       app.parse(static_cast<int>(argv.size()), argv.data());

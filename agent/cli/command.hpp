@@ -27,5 +27,7 @@ Command add_reprovision_command(CLI::App& parent);
 Command add_status_command(CLI::App& parent);
 Command add_boot_command(CLI::App& parent);
 Command add_confirm_command(CLI::App& parent);
+Command add_update_command(CLI::App& parent);
+Command add_install_command(CLI::App& parent);
 
 }  // namespace ratchet::cli

@@ -14,9 +14,8 @@
 #include "agent/cli/command.hpp"
 #include "agent/store/anchored_store.hpp"
 #include "agent/store/lmdb_store.hpp"
-#include "agent/store/staged_metadata.hpp"
 #include "agent/store/time_floor.hpp"
-#include "agent/uptane/verification.hpp"
+#include "agent/uptane/refresh.hpp"
 #include "common/log.hpp"
 #include "streaming/digest_check.hpp"
 #include "streaming/file_sink.hpp"
@@ -30,28 +29,6 @@ struct FetchOptions {
   unsigned low_speed_time = 30;
   AnchorOptions anchor;
 };
-
-std::string with_slash(std::string url) {
-  if (!url.empty() && url.back() != '/') url.push_back('/');
-  return url;
-}
-
-// With no trusted root and none provisioned, the repository's 1.root.json is trusted on first
-// use: it must still be a valid root signed by its own threshold.
-Status trust_first_root(store::StagedMetadata& staged, tuf::Fetcher& fetcher,
-                        std::string_view repo) {
-  if (RATCHET_TRY(staged.load("root"))) return {};
-  auto bytes =
-      RATCHET_TRY_CTX(fetcher.fetch("1.root.json", 512000), std::string(repo) + " 1.root.json");
-  auto env = RATCHET_TRY(tuf::parse_envelope(bytes, fmt::format("{} 1.root.json", repo), 512000));
-  const auto root = RATCHET_TRY(tuf::parse_root(env, fmt::format("{} 1.root.json", repo)));
-  if (root.version != 1)
-    return fail(Code::VersionMismatch, "{}: 1.root.json holds version {}", repo, root.version);
-  RATCHET_TRY(
-      tuf::verify_role(env, root.keys, root.roles.at("root"), fmt::format("{} root v1", repo)));
-  log::warning("{}: no provisioned root; trusting 1.root.json on first use", repo);
-  return staged.store("root", bytes);
-}
 
 // A target name becomes a path under the target directory; nothing may escape it.
 Result<std::filesystem::path> target_file(const std::filesystem::path& dir,
@@ -78,33 +55,14 @@ Status run_fetch(const FetchOptions& o) {
   http.retries = 2;
   http.min_rate = o.min_rate;
   http.low_speed_time = std::chrono::seconds(o.low_speed_time);
-  tuf::HttpFetcher director_fetcher(with_slash(o.director_url), http);
-  tuf::HttpFetcher image_fetcher(with_slash(o.image_url), http);
-  store::StagedMetadata director_md(db, "director");
-  store::StagedMetadata image_md(db, "image");
-  if (!anchored) {
-    RATCHET_TRY(trust_first_root(director_md, director_fetcher, "director repository"));
-    RATCHET_TRY(trust_first_root(image_md, image_fetcher, "image repository"));
-  }
-
-  tuf::UpdaterOptions dopt;
-  dopt.repository = "director repository";
-  dopt.now = [now] { return now; };
-  dopt.timestamp_optional = true;
-  tuf::Updater director(director_md, director_fetcher, dopt);
-  tuf::UpdaterOptions iopt;
-  iopt.repository = "image repository";
-  iopt.now = [now] { return now; };
-  tuf::Updater image(image_md, image_fetcher, iopt);
-  RATCHET_TRY(director.refresh());
-  RATCHET_TRY(image.refresh());
-  const auto verified = RATCHET_TRY(uptane::verify_director_targets(
-      director.targets(), image, {uptane::Ecu{o.ecu_serial, o.hardware_id}}, {}));
+  tuf::HttpFetcher director_fetcher(tuf::with_trailing_slash(o.director_url), http);
+  tuf::HttpFetcher image_fetcher(tuf::with_trailing_slash(o.image_url), http);
+  uptane::Refresh refresh(db, director_fetcher, image_fetcher,
+                          {.now = now, .trust_first_root = !anchored});
+  const auto verified = RATCHET_TRY(refresh.run({uptane::Ecu{o.ecu_serial, o.hardware_id}}, {}));
 
   // The whole set verified: trust it, in one transaction, and move the time floor up.
-  std::map<std::string, std::string> puts = director_md.staged();
-  puts.insert(image_md.staged().begin(), image_md.staged().end());
-  puts[std::string(store::kTimeFloorKey)] = std::to_string(now);
+  auto puts = refresh.staged();
   if (anchored) {
     store::AnchoredStore::Change change;
     change.puts = std::move(puts);
@@ -113,14 +71,14 @@ Status run_fetch(const FetchOptions& o) {
     RATCHET_TRY(db.commit(puts));
   }
 
-  tuf::HttpFetcher targets(with_slash(o.image_url) + "targets/", http);
+  tuf::HttpFetcher targets(tuf::with_trailing_slash(o.image_url) + "targets/", http);
   std::error_code ec;
   for (const auto& t : verified.targets) {
     const auto path = RATCHET_TRY(target_file(o.target_dir, t.name));
     std::filesystem::create_directories(path.parent_path(), ec);
     auto file = RATCHET_TRY(streaming::FileSink::create(path));
     streaming::DigestCheck check(*file, "target " + t.name, t.image.length, t.image.hashes);
-    RATCHET_TRY(targets.fetch_into(image.target_path(t.name, t.image), check));
+    RATCHET_TRY(targets.fetch_into(refresh.image().target_path(t.name, t.image), check));
     RATCHET_TRY(check.finish());
     log::info("{}: verified {} ({} bytes) for ECU {}", o.target_dir, t.name, t.image.length,
               t.ecu_serial);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/repo/repo_files.hpp"
 #include "agent/tuf/fetcher.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
@@ -103,7 +104,34 @@ void TufRepository::add_target(const std::string& name, std::string content, Jso
   Json entry{{"length", content.size()}, {"hashes", Json{{"sha256", sha256_hex(content)}}}};
   if (!custom.empty()) entry["custom"] = std::move(custom);
   signed_.at(role)["targets"][name] = std::move(entry);
-  target_files_[name] = std::move(content);
+  target_files_[name] = TargetContent{.bytes = std::move(content)};
+}
+
+Status TufRepository::add_target_file(const std::string& name, const std::filesystem::path& path,
+                                      Json custom, const std::string& role, bool scratch) {
+  if (!signed_.contains(role)) return fail(Code::InvalidArgument, "no targets role '{}'", role);
+  const auto digest = RATCHET_TRY(repo::digest_file(path));
+  Json entry{{"length", digest.length}, {"hashes", Json{{"sha256", digest.sha256}}}};
+  if (!custom.empty()) entry["custom"] = std::move(custom);
+  signed_.at(role)["targets"][name] = std::move(entry);
+  target_files_[name] = TargetContent{.file = path, .sha256 = digest.sha256, .scratch = scratch};
+  return {};
+}
+
+void TufRepository::set_target_entry(const std::string& name, Json entry, const std::string& role) {
+  signed_.at(role)["targets"][name] = std::move(entry);
+}
+
+std::string TufRepository::role_of_target(const std::string& name) const {
+  if (signed_.at("targets")["targets"].contains(name)) return "targets";
+  for (const auto& [role, part] : signed_)
+    if (parents_.contains(role) && part["targets"].contains(name)) return role;
+  return {};
+}
+
+std::string TufRepository::parent_of(const std::string& role) const {
+  const auto it = parents_.find(role);
+  return it == parents_.end() ? std::string() : it->second;
 }
 
 Result<PrivateKey> TufRepository::add_delegation(const std::string& parent, const std::string& role,
@@ -206,42 +234,62 @@ Status TufRepository::publish(const std::filesystem::path& dir) {
     docs[role] = RATCHET_TRY(sign(role));
     meta[role + ".json"] = Json{{"version", part["version"]}};
   }
-  if (!published_.empty() && signed_["snapshot"]["meta"] != meta) bump("snapshot");
+  if (published_ && signed_["snapshot"]["meta"] != meta) bump("snapshot");
   signed_["snapshot"]["meta"] = meta;
   const std::string snapshot = RATCHET_TRY(sign("snapshot"));
   const Json ts_meta = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
-  if (!published_.empty() && signed_["timestamp"]["meta"] != ts_meta) bump("timestamp");
+  if (published_ && signed_["timestamp"]["meta"] != ts_meta) bump("timestamp");
   signed_["timestamp"]["meta"] = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
   const std::string timestamp = RATCHET_TRY(sign("timestamp"));
 
   // The layout aktualizr's servers use: metadata at the top, target files under targets/.
+  // Written bottom-up (target files, roots, targets roles, snapshot, timestamp last), so a client
+  // reading while this runs never finds metadata naming a file that is not there yet.
   const auto& md = dir;
   const auto td = dir / "targets";
   std::error_code ec;
   std::filesystem::create_directories(md, ec);
   std::filesystem::create_directories(td, ec);
+  for (auto& [target, content] : target_files_)
+    RATCHET_TRY(publish_target(td, target, content));
   for (const auto& [v, bytes] : roots_)
     RATCHET_TRY(write_file_atomic(md / fmt::format("{}.root.json", v), bytes));
   RATCHET_TRY(write_file_atomic(md / "root.json", roots_.rbegin()->second));
-  RATCHET_TRY(write_file_atomic(md / "timestamp.json", timestamp));
   const auto name = [&](const std::string& role, std::uint64_t v) {
     return consistent_ ? fmt::format("{}.{}.json", v, url_encode(role))
                        : url_encode(role) + ".json";
   };
-  RATCHET_TRY(write_file_atomic(md / name("snapshot", version("snapshot")), snapshot));
   for (const auto& [role, bytes] : docs)
     RATCHET_TRY(write_file_atomic(md / name(role, version(role)), bytes));
-  for (const auto& [target, content] : target_files_) {
-    const std::filesystem::path rel(target);
-    std::filesystem::create_directories((td / rel).parent_path(), ec);
-    const std::string file =
-        consistent_ ? fmt::format("{}.{}", sha256_hex(content), rel.filename().string())
-                    : rel.filename().string();
-    RATCHET_TRY(write_file_atomic((td / rel).parent_path() / file, content));
+  RATCHET_TRY(write_file_atomic(md / name("snapshot", version("snapshot")), snapshot));
+  RATCHET_TRY(write_file_atomic(md / "timestamp.json", timestamp));
+  published_ = true;
+  return {};
+}
+
+// Writes one target file under targets/ (hash-prefixed under consistent snapshots). A file target
+// already published under its hash-prefixed name is not copied again; once placed, the published
+// copy is its content.
+Status TufRepository::publish_target(const std::filesystem::path& targets_dir,
+                                     const std::string& name, TargetContent& content) const {
+  const std::filesystem::path rel(name);
+  const auto parent = (targets_dir / rel).parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  const std::string hash = content.file.empty() ? sha256_hex(content.bytes) : content.sha256;
+  const auto dest = parent / (consistent_ ? fmt::format("{}.{}", hash, rel.filename().string())
+                                          : rel.filename().string());
+  if (content.file.empty()) return write_file_atomic(dest, content.bytes);
+  if (std::filesystem::equivalent(content.file, dest, ec)) return {};
+  if (consistent_ && std::filesystem::is_regular_file(dest, ec)) {
+    // Same name, same hash: the same bytes (a previous publish, or another target's file).
+    if (content.scratch) std::filesystem::remove(content.file, ec);
+  } else {
+    RATCHET_TRY(repo::place_file(content.file, dest,
+                                 content.scratch ? repo::Placement::Move : repo::Placement::Copy));
   }
-  published_ = docs;
-  published_["snapshot"] = snapshot;
-  published_["timestamp"] = timestamp;
+  content.file = dest;
+  content.scratch = false;
   return {};
 }
 

@@ -31,6 +31,20 @@ class TufRepository {
   // Targets of the top-level targets role, or of a delegated role.
   void add_target(const std::string& name, std::string content, Json custom = Json::object(),
                   const std::string& role = "targets");
+  // A target whose content is the file at `path` (hashed now, read once): publish places it in
+  // targets/, copied, or moved when `scratch` (a file made for the repository, such as an encoded
+  // payload), and from then on the published copy is the target's content.
+  [[nodiscard]] Status add_target_file(const std::string& name, const std::filesystem::path& path,
+                                       Json custom = Json::object(),
+                                       const std::string& role = "targets", bool scratch = false);
+  // A target entry ({length, hashes, custom}) without content: a Director lists what the Image
+  // repository serves.
+  void set_target_entry(const std::string& name, Json entry, const std::string& role = "targets");
+  // The role that lists `name` (top-level targets first, then delegated roles by name), or "".
+  [[nodiscard]] std::string role_of_target(const std::string& name) const;
+  [[nodiscard]] bool has_role(const std::string& role) const { return signed_.contains(role); }
+  // The parent of a delegated role, or "" for a top-level role.
+  [[nodiscard]] std::string parent_of(const std::string& role) const;
   // A delegation from `parent` to a new role with one fresh key.
   [[nodiscard]] Result<PrivateKey> add_delegation(const std::string& parent,
                                                   const std::string& role,
@@ -59,16 +73,32 @@ class TufRepository {
   [[nodiscard]] std::string root_bytes(std::uint64_t version) const { return roots_.at(version); }
   [[nodiscard]] std::uint64_t version(const std::string& role) const;
 
+  // Everything needed to keep signing, in `dir` (tuf_repository_state.cpp): the private keys as
+  // PEM files (0600) and state.json (signed parts, key assignments, root history, target list).
+  // Target files are referenced where they are (the published copy), not copied; in-memory
+  // targets are kept inline. load() reads it back; errors name the file and field.
+  [[nodiscard]] Status save(const std::filesystem::path& dir) const;
+  [[nodiscard]] static Result<TufRepository> load(const std::filesystem::path& dir);
+
  private:
+  struct TargetContent {
+    // (the {} keep GCC 12 quiet about designated initializers)
+    std::string bytes{};           // in memory, when `file` is empty
+    std::filesystem::path file{};  // on disk
+    std::string sha256{};          // hex, of a file target
+    bool scratch = false;          // the file may be moved into targets/
+  };
+  [[nodiscard]] Status publish_target(const std::filesystem::path& targets_dir,
+                                      const std::string& name, TargetContent& content) const;
   [[nodiscard]] Status refresh_root_keys();
   [[nodiscard]] Status finalize_root();  // signs the current root version into roots_
   bool consistent_ = true;
   std::map<std::string, Json> signed_;                          // role -> signed part
   std::map<std::string, std::vector<PrivateKey>> keys_;         // role -> signing keys
   std::map<std::string, std::string> parents_;                  // delegated role -> parent
-  std::map<std::string, std::string> target_files_;             // name -> content
+  std::map<std::string, TargetContent> target_files_;           // name -> content
   std::map<std::uint64_t, std::string> roots_;                  // version -> signed root bytes
-  std::map<std::string, std::string> published_;                // role -> last signed bytes
+  bool published_ = false;                                      // publish() has run
   std::map<std::uint64_t, std::vector<PrivateKey>> root_keys_;  // root version -> its keys
   Json finalized_root_;                                         // the signed part last signed
   std::map<std::string, Json> published_signed_;                // targets roles as last published

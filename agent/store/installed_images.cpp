@@ -58,6 +58,17 @@ Result<std::uint64_t> security_version_floor(const LmdbStore& db) {
   return v;
 }
 
+Status record_installed(AnchoredStore& store, std::string_view ecu_serial,
+                        const InstalledImage& image) {
+  const std::uint64_t svn = RATCHET_TRY(security_version_floor(store.db()));
+  AnchoredStore::Change change;
+  change.puts[installed_key(ecu_serial)] = image.to_json().dump();
+  if (image.security_version > svn)
+    change.puts[std::string(kSecurityVersionKey)] = std::to_string(image.security_version);
+  change.erases.push_back(trial_key(ecu_serial));
+  return store.commit(change);
+}
+
 Status promote_trials(AnchoredStore& store, std::string_view good_slot) {
   const auto& db = store.db();
   AnchoredStore::Change change;

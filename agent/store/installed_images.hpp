@@ -35,6 +35,10 @@ struct InstalledImage {
 // The device's security-version floor (0 before any confirmed image carried one).
 [[nodiscard]] Result<std::uint64_t> security_version_floor(const LmdbStore& db);
 
+// An ECU without slots: the image is installed at once (floors move up in the same commit).
+[[nodiscard]] Status record_installed(AnchoredStore& store, std::string_view ecu_serial,
+                                      const InstalledImage& image);
+
 // After `good_slot` was confirmed: each ECU's trial in that slot (or without a slot) becomes its
 // installed image and the floors move to the max; a trial in the other slot failed and is
 // dropped. One epoch commit, or none when there is nothing to do.

@@ -74,4 +74,9 @@ Status DirectoryFetcher::fetch_into(std::string_view path, streaming::Sink& sink
   return source.read_into(0, sink);
 }
 
+std::string with_trailing_slash(std::string url) {
+  if (!url.empty() && url.back() != '/') url.push_back('/');
+  return url;
+}
+
 }  // namespace ratchet::tuf

@@ -46,6 +46,9 @@ class HttpFetcher final : public Fetcher {
   streaming::HttpOptions options_;
 };
 
+// "https://host/repo" -> "https://host/repo/": a base URL that relative paths append to.
+[[nodiscard]] std::string with_trailing_slash(std::string url);
+
 class DirectoryFetcher final : public Fetcher {
  public:
   explicit DirectoryFetcher(std::filesystem::path root) : root_(std::move(root)) {}

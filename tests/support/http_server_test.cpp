@@ -236,11 +236,11 @@ TEST_F(HttpServerTest, MissingFileIs404) {
   EXPECT_EQ(fetch(server_->url("sub")).status, 404);  // a directory is not a file
 }
 
-TEST_F(HttpServerTest, DotDotIs400) {
+TEST_F(HttpServerTest, DotDotIs404) {
   // Without PATH_AS_IS curl would resolve the ".." itself before sending.
-  EXPECT_EQ(fetch(server_->url("sub/../small.bin"), {.path_as_is = true}).status, 400);
-  EXPECT_EQ(fetch(server_->url("../small.bin"), {.path_as_is = true}).status, 400);
-  EXPECT_EQ(fetch(server_->url("sub/%2e%2e/small.bin"), {.path_as_is = true}).status, 400);
+  EXPECT_EQ(fetch(server_->url("sub/../small.bin"), {.path_as_is = true}).status, 404);
+  EXPECT_EQ(fetch(server_->url("../small.bin"), {.path_as_is = true}).status, 404);
+  EXPECT_EQ(fetch(server_->url("sub/%2e%2e/small.bin"), {.path_as_is = true}).status, 404);
   const auto requests = server_->requests();
   ASSERT_EQ(requests.size(), 3U);
   EXPECT_EQ(requests[0].target, "/sub/../small.bin");

@@ -1,0 +1,144 @@
+// `ratchet update` (the one-shot run a systemd timer or cron starts), `ratchet install BUNDLE`
+// (a USB stick: the same verification, floors and commit, offline) and `ratchet manifest`.
+// Exit codes (agent/cli/exit_code.hpp): 0 nothing to do or installed, 10 installed and a reboot
+// is needed, 20 transient (retry later), 30 rejected by verification, 40 local failure,
+// 41 another run holds the lock.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "agent/cli/command.hpp"
+#include "agent/cli/exit_code.hpp"
+#include "agent/cli/progress.hpp"
+#include "agent/config/config.hpp"
+#include "agent/tuf/canonical_json.hpp"
+#include "agent/update/tar_bundle.hpp"
+#include "agent/update/update_run.hpp"
+#include "common/log.hpp"
+#include "streaming/file_source.hpp"
+
+namespace ratchet::cli {
+namespace {
+
+struct UpdateOptions {
+  std::string config = std::string(config::kDefaultPath);
+  std::string bundle;
+  bool reboot = false;
+  bool json = false;
+};
+
+streaming::HttpOptions http_options(const config::Config& c) {
+  streaming::HttpOptions h;
+  h.ca_file = c.ca_file;
+  h.client_cert = c.client_cert;
+  h.client_key = c.client_key;
+  h.min_rate = c.min_rate;
+  h.low_speed_time = std::chrono::seconds(c.low_speed_time);
+  h.connect_timeout = std::chrono::seconds(c.connect_timeout);
+  h.retries = c.retries;
+  return h;
+}
+
+int finish(const update::RunReport& report, const config::Config& c, bool reboot, bool json) {
+  if (json)
+    (void)std::printf(
+        "%s\n",
+        tuf::Json{{"outcome", report.outcome == update::Outcome::NothingToDo ? "nothing-to-do"
+                              : report.outcome == update::Outcome::Installed ? "installed"
+                                                                             : "reboot-needed"},
+                  {"installed", report.installed}}
+            .dump()
+            .c_str());
+  for (const auto& i : report.installed)
+    log::notice("installed {}", i);
+  if (report.outcome != update::Outcome::RebootNeeded) return 0;
+  if (reboot) {
+    log::notice("rebooting into the new slot: {}", c.reboot_command);
+    if (std::system(c.reboot_command.c_str()) != 0)  // NOLINT(cert-env33-c): configured
+      return static_cast<int>(ExitCode::Local);
+  }
+  return static_cast<int>(ExitCode::RebootNeeded);
+}
+
+int run(const UpdateOptions& o) {
+  auto c = config::load_config(o.config);
+  if (!c) return report_error(c.error());
+  const auto http = http_options(*c);
+  std::unique_ptr<tuf::Fetcher> director, image, targets;
+  update::Sources sources;
+  sources.http = http;
+  if (o.bundle.empty()) {
+    const std::string image_url = tuf::with_trailing_slash(c->image_url);
+    director = std::make_unique<tuf::HttpFetcher>(tuf::with_trailing_slash(c->director_url), http);
+    image = std::make_unique<tuf::HttpFetcher>(image_url, http);
+    targets = std::make_unique<tuf::HttpFetcher>(image_url + "targets/", http);
+    sources.target = [image_url, http](const std::string& path) {
+      return std::unique_ptr<streaming::Source>(
+          std::make_unique<streaming::HttpSource>(image_url + "targets/" + path, http));
+    };
+    sources.manifest_url = tuf::with_trailing_slash(c->director_url) + "manifest";
+  } else {
+    std::filesystem::path root(o.bundle);
+    std::error_code ec;
+    if (root.extension() == ".tar" && std::filesystem::is_regular_file(root, ec)) {
+      // Unpacked privately (never where the stick is mounted), then verified like a directory.
+      const auto unpacked = c->storage_dir / "bundle";
+      std::filesystem::remove_all(unpacked, ec);
+      if (auto s = update::unpack_tar(root, unpacked, c->max_image_size * 4); !s)
+        return report_error(s.error());
+      root = unpacked;
+    }
+    if (!std::filesystem::is_directory(root / "director", ec) ||
+        !std::filesystem::is_directory(root / "image", ec))
+      return report_error(
+          Error(Code::InvalidArgument,
+                fmt::format("{}: not a bundle (no director/ and image/)", o.bundle)));
+    director = std::make_unique<tuf::DirectoryFetcher>(root / "director");
+    image = std::make_unique<tuf::DirectoryFetcher>(root / "image");
+    targets = std::make_unique<tuf::DirectoryFetcher>(root / "image" / "targets");
+    sources.target = [root](const std::string& path) {
+      return std::unique_ptr<streaming::Source>(
+          std::make_unique<streaming::FileSource>(root / "image" / "targets" / path));
+    };
+  }
+  sources.director = director.get();
+  sources.image = image.get();
+  sources.targets = targets.get();
+
+  std::map<std::string, std::unique_ptr<ProgressPrinter>> printers;
+  update::RunOptions options;
+  options.on_progress = [&](const std::string& ecu, const streaming::InstallProgress& p) {
+    auto& printer = printers[ecu];
+    if (!printer) printer = std::make_unique<ProgressPrinter>("install " + ecu, o.json);
+    printer->update(p.image_bytes, p.image_total, p.payload_bytes, p.seconds, p.done);
+  };
+  auto report = update::run_update(*c, sources, options);
+  if (!report) return report_error(report.error());
+  return finish(*report, *c, o.reboot, o.json);
+}
+
+}  // namespace
+
+Command add_update_command(CLI::App& parent) {
+  auto o = std::make_shared<UpdateOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "update", "One update run: verify both repositories, install, arm the trial boot");
+  app->add_option("--config", o->config, "configuration file")->capture_default_str();
+  app->add_flag("--reboot", o->reboot, "reboot when an installed update needs it");
+  app->add_flag("--json", o->json, "progress and the result as JSON lines");
+  return {app, [o] { return run(*o); }};
+}
+
+Command add_install_command(CLI::App& parent) {
+  auto o = std::make_shared<UpdateOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "install", "Offline update from a bundle (USB stick): the same verification as online");
+  app->add_option("bundle", o->bundle, "bundle: a directory (director/ and image/) or a .tar")
+      ->required();
+  app->add_option("--config", o->config, "configuration file")->capture_default_str();
+  app->add_flag("--reboot", o->reboot, "reboot when an installed update needs it");
+  app->add_flag("--json", o->json, "progress and the result as JSON lines");
+  return {app, [o] { return run(*o); }};
+}
+
+}  // namespace ratchet::cli

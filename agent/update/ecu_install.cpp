@@ -1,0 +1,137 @@
+#include "agent/update/ecu_install.hpp"
+
+#include <openssl/sha.h>
+
+#include "agent/store/installed_images.hpp"
+#include "agent/update/image_spec.hpp"
+#include "bootctl/health_checks.hpp"
+#include "common/constant_time.hpp"
+#include "common/hex.hpp"
+#include "common/log.hpp"
+#include "streaming/digest_check.hpp"
+#include "streaming/memory_sink.hpp"
+
+namespace ratchet::update {
+namespace {
+
+using bootctl::Slot;
+
+const std::filesystem::path& slot_path(const config::EcuConfig& ecu, Slot s) {
+  return s == Slot::A ? ecu.slot_a : ecu.slot_b;
+}
+
+}  // namespace
+
+Result<streaming::ChunkList> EcuInstaller::fetch_chunks(const std::string& name,
+                                                        std::uint64_t length,
+                                                        const std::vector<std::byte>& sha256) {
+  // The chunk list is a target of its own, signed by the Image repository, and the image's
+  // entry names its digest too: both must agree.
+  const auto entry = RATCHET_TRY(image_.find_target(name));
+  if (entry.length != length)
+    return fail(Code::LengthMismatch, "chunk list {}: {} bytes listed, {} expected", name,
+                entry.length, length);
+  streaming::MemorySink bytes(length);
+  streaming::DigestCheck check(bytes, "chunk list " + name, entry.length, entry.hashes);
+  RATCHET_TRY(targets_.fetch_into(image_.target_path(name, entry), check));
+  RATCHET_TRY(check.finish());
+  std::array<unsigned char, 32> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data().data()), bytes.data().size(),
+         digest.data());
+  if (!constant_time_equal(std::as_bytes(std::span(digest)), sha256))
+    return fail(Code::HashMismatch, "chunk list {} is not the one the image names", name);
+  return streaming::ChunkList::parse(std::as_bytes(std::span(bytes.data())));
+}
+
+Result<EcuResult> EcuInstaller::install(
+    const config::EcuConfig& ecu, const uptane::EcuTarget& t,
+    const std::function<void(const streaming::InstallProgress&)>& on_progress) {
+  const auto spec = RATCHET_TRY(image_spec(t.name, t.image, config_.max_image_size));
+  if (!spec.image_digests.sha256)
+    return fail(Code::BadMetadata, "target {}: no sha256 of the image", t.name);
+  const std::string sha = to_hex(*spec.image_digests.sha256);
+
+  const auto installed = RATCHET_TRY(store::installed_image(db_, ecu.serial));
+  if (installed && installed->sha256 == sha) {
+    log::info("ECU {}: {} is installed already", ecu.serial, t.name);
+    return EcuResult::UpToDate;
+  }
+  const std::uint64_t floor = RATCHET_TRY(store::security_version_floor(db_));
+  if (spec.security_version < floor)
+    return fail(Code::ReleaseCounterRollback,
+                "target {}: security version {} is below the device's floor {}", t.name,
+                spec.security_version, floor);
+
+  std::optional<Slot> write_to;
+  std::optional<Slot> active;
+  if (ecu.kind == config::EcuKind::AbRootfs) {
+    if (control_ == nullptr) return fail(Code::Internal, "no boot control for ECU {}", ecu.serial);
+    const auto st = RATCHET_TRY(control_->status());
+    active = st.booted.value_or(st.state.trial ? st.state.previous : st.state.next);
+    write_to = bootctl::other(*active);
+    if (auto trial = RATCHET_TRY(db_.get(store::trial_key(ecu.serial)))) {
+      const auto pending = RATCHET_TRY(store::InstalledImage::from_json(*trial, "trial"));
+      if (pending.sha256 == sha && st.state.trial && st.state.next == *write_to) {
+        log::notice("ECU {}: {} is installed in slot {} and waits for a reboot", ecu.serial, t.name,
+                    bootctl::slot_name(*write_to));
+        return EcuResult::TrialArmed;
+      }
+    }
+    // Never write a slot that is armed to boot: disarm first (a power cut mid-write then boots
+    // the running slot, not a half-written one).
+    if (st.state.trial && st.state.next == *write_to) RATCHET_TRY(control_->mark_bad());
+  }
+
+  std::optional<streaming::ChunkList> chunks;
+  if (spec.chunks)
+    chunks = RATCHET_TRY(
+        fetch_chunks(spec.chunks->name, spec.chunks->length, *spec.chunks->digests.sha256));
+
+  streaming::InstallRequest req;
+  req.name = t.name;
+  req.format = spec.format;
+  req.payload_length = t.image.length;
+  req.payload_digests = t.image.hashes;
+  req.image_length = spec.image_length;
+  req.image_digests = spec.image_digests;
+  req.chunks = chunks ? &*chunks : nullptr;
+  req.target = write_to ? slot_path(ecu, *write_to) : ecu.path;
+  std::error_code ec;
+  std::filesystem::create_directories(config_.storage_dir / "checkpoints", ec);
+  req.checkpoint = config_.storage_dir / "checkpoints" / (ecu.serial + ".ckpt");
+  req.on_progress = on_progress;
+  if (spec.delta_base) {
+    if (!active) return fail(Code::BadMetadata, "target {}: a delta needs an A/B ECU", t.name);
+    req.reference = slot_path(ecu, *active);
+    req.reference_length = spec.delta_base->length;
+    req.reference_digests = spec.delta_base->digests;
+  }
+  auto source = source_for_(image_.target_path(t.name, t.image));
+  log::notice("ECU {}: installing {} ({}) into {}", ecu.serial, t.name,
+              streaming::format_name(spec.format), req.target.string());
+  RATCHET_TRY_CTX(streaming::install(*source, req), "ECU " + ecu.serial);
+
+  store::InstalledImage image{t.name,
+                              sha,
+                              spec.image_length,
+                              spec.release_counter,
+                              spec.security_version,
+                              write_to ? std::string(bootctl::slot_name(*write_to)) : ""};
+  if (write_to) {
+    // Recorded first, then armed: a crash between leaves a trial record that the next confirm
+    // drops (its slot never became good) and the next update redoes.
+    RATCHET_TRY(anchored_.commit(
+        {.puts = {{store::trial_key(ecu.serial), image.to_json().dump()}}, .erases = {}}));
+    RATCHET_TRY(control_->arm_trial(*write_to));
+    return EcuResult::TrialArmed;
+  }
+  if (ecu.kind == config::EcuKind::Command) {
+    const std::string cmd = ecu.command + " '" + ecu.path.string() + "'";
+    RATCHET_TRY_CTX(bootctl::run_health_checks({{cmd, std::chrono::seconds(600)}}, nullptr),
+                    "ECU " + ecu.serial);
+  }
+  RATCHET_TRY(store::record_installed(anchored_, ecu.serial, image));
+  return EcuResult::Installed;
+}
+
+}  // namespace ratchet::update

@@ -1,0 +1,146 @@
+#include "agent/update/update_run.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "agent/provisioning/device_anchor.hpp"
+#include "agent/provisioning/provisioning.hpp"
+#include "agent/store/installed_images.hpp"
+#include "agent/store/time_floor.hpp"
+#include "agent/update/ecu_install.hpp"
+#include "agent/update/http_put.hpp"
+#include "agent/update/manifest.hpp"
+#include "agent/uptane/refresh.hpp"
+#include "common/file.hpp"
+#include "common/log.hpp"
+#if RATCHET_HAVE_UBOOTENV
+#include "bootctl/uboot_env.hpp"
+#endif
+
+namespace ratchet::update {
+namespace {
+
+// One run at a time: a second one (a timer firing during a long install) is Busy, exit 41.
+Result<UniqueFd> take_lock(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto fd = RATCHET_TRY(open_file(dir / "ratchet.lock", O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return fail(Code::Busy, "another ratchet run holds {}", (dir / "ratchet.lock").string());
+    return fail(errno_error(errno, (dir / "ratchet.lock").string()));
+  }
+  return fd;
+}
+
+Result<provisioning::DeviceAnchor> open_anchor(const config::Config& c) {
+  provisioning::AnchorConfig a;
+  a.tcti = c.tcti;
+  a.anchor_dir = c.anchor_dir;
+  if (!c.owner_auth_file.empty()) {
+    a.owner_auth = RATCHET_TRY(read_file(c.owner_auth_file, 64));
+    while (!a.owner_auth.empty() && a.owner_auth.back() == '\n')
+      a.owner_auth.pop_back();
+  }
+  return provisioning::open_anchor(a);
+}
+
+std::string describe_error(const Error& e) {
+  return fmt::format("{}: {}", code_name(e.code()), e.message());
+}
+
+Status send_manifest(const Sources& sources, const std::string& manifest) {
+  if (sources.manifest_url.empty()) return {};
+  auto sent = http_put_json(sources.manifest_url, manifest, sources.http);
+  if (!sent)
+    log::warning("the manifest was not delivered ({}); the next run sends it again",
+                 sent.error().message());
+  return {};
+}
+
+}  // namespace
+
+Result<RunReport> run_update(const config::Config& config, Sources& sources,
+                             const RunOptions& options) {
+  const auto lock = RATCHET_TRY(take_lock(config.storage_dir));
+  auto anchor = RATCHET_TRY(open_anchor(config));
+  auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
+  auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
+  const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));
+
+  std::unique_ptr<bootctl::BootEnv> env;
+  std::optional<bootctl::BootControl> control;
+  if (config.primary() != nullptr) {
+#if RATCHET_HAVE_UBOOTENV
+    env = std::make_unique<bootctl::UbootEnv>(config.fw_env_config, config.env_defaults);
+    control.emplace(*env, config.cmdline);
+#else
+    return fail(Code::Unsupported, "an ab-rootfs ECU needs a build with libubootenv");
+#endif
+  }
+
+  std::vector<uptane::Ecu> ecus;
+  std::map<std::string, std::uint64_t> counters;
+  ManifestInput manifest;
+  manifest.device_id = config.device_id;
+  manifest.primary_serial = config.ecus.front().serial;
+  manifest.provisioning_generation = anchored.generation();
+  for (const auto& e : config.ecus) {
+    ecus.push_back({e.serial, e.hardware_id});
+    manifest.ecu_serials.push_back(e.serial);
+    if (auto installed = RATCHET_TRY(store::installed_image(db, e.serial)))
+      counters[e.serial] = installed->release_counter;
+  }
+
+  uptane::Refresh refresh(db, *sources.director, *sources.image, {.now = now});
+  auto verified = refresh.run(ecus, counters);
+  if (!verified) {
+    // Report what was refused (the backend wants to know), then fail with it.
+    const Error error = std::move(verified).error();
+    if (error.kind() == ErrorKind::Security) {
+      manifest.attacks_detected = describe_error(error);
+      if (auto m = build_manifest(db, manifest, *anchor.signing_key))
+        RATCHET_TRY(send_manifest(sources, *m));
+    }
+    return fail(error);
+  }
+  // Metadata floors move as soon as the whole set verified; image floors only after a good boot.
+  RATCHET_TRY(anchored.commit({.puts = refresh.staged(), .erases = {}}));
+
+  RunReport report;
+  std::optional<Error> first_failure;
+  EcuInstaller installer(config, db, anchored, refresh.image(), *sources.targets, sources.target,
+                         control ? &*control : nullptr);
+  for (const auto& t : verified->targets) {
+    const auto* ecu = &config.ecus.front();
+    for (const auto& e : config.ecus)
+      if (e.serial == t.ecu_serial) ecu = &e;
+    auto progress = [&](const streaming::InstallProgress& p) {
+      if (options.on_progress) options.on_progress(ecu->serial, p);
+    };
+    auto result = installer.install(*ecu, t, progress);
+    if (!result) {
+      log::error("ECU {}: {}", ecu->serial, result.error().message());
+      manifest.results[ecu->serial] = describe_error(result.error());
+      if (!first_failure) first_failure = std::move(result).error();
+      continue;
+    }
+    manifest.results[ecu->serial] = "";
+    if (*result == EcuResult::UpToDate) continue;
+    report.installed.push_back(ecu->serial + ": " + t.name);
+    if (*result == EcuResult::TrialArmed)
+      report.outcome = Outcome::RebootNeeded;
+    else if (report.outcome == Outcome::NothingToDo)
+      report.outcome = Outcome::Installed;
+  }
+
+  report.manifest = RATCHET_TRY(build_manifest(db, manifest, *anchor.signing_key));
+  RATCHET_TRY(send_manifest(sources, report.manifest));
+  if (first_failure) return fail(std::move(*first_failure));
+  if (report.outcome == Outcome::NothingToDo) log::info("nothing to do");
+  return report;
+}
+
+}  // namespace ratchet::update

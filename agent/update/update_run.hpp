@@ -1,0 +1,47 @@
+// One update run, online (`ratchet update`) or from a USB bundle (`ratchet install`): the same
+// verification, floors and anchored commit either way; only where the bytes come from differs.
+//
+//   lock -> verify the anchored state -> refresh + full verification of both repositories ->
+//   commit the metadata -> per ECU: skip what runs already, check release counter and security
+//   version floors, stream the image (A/B rootfs: into the inactive slot, resumable), record it
+//   as the ECU's trial and arm a trial boot (other ECUs: installed at once) -> signed manifest.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/config/config.hpp"
+#include "agent/tuf/fetcher.hpp"
+#include "streaming/install.hpp"
+
+namespace ratchet::update {
+
+enum class Outcome : std::uint8_t { NothingToDo, Installed, RebootNeeded };
+
+struct Sources {
+  tuf::Fetcher* director = nullptr;
+  tuf::Fetcher* image = nullptr;
+  tuf::Fetcher* targets = nullptr;  // the Image repository's targets/ (small files: chunk lists)
+  // The payload at `path` under the Image repository's targets/ (resumable: offset reads).
+  std::function<std::unique_ptr<streaming::Source>(const std::string& path)> target;
+  // Where to send the signed manifest; empty: keep it in the store only (offline install).
+  std::string manifest_url;
+  streaming::HttpOptions http;
+};
+
+struct RunOptions {
+  std::function<void(const std::string& ecu, const streaming::InstallProgress&)> on_progress;
+};
+
+// NOLINTNEXTLINE(bugprone-exception-escape)
+struct RunReport {
+  Outcome outcome = Outcome::NothingToDo;
+  std::vector<std::string> installed;  // "<ecu>: <target>"
+  std::string manifest;                // the signed manifest that was (or would be) sent
+};
+
+[[nodiscard]] Result<RunReport> run_update(const config::Config& config, Sources& sources,
+                                           const RunOptions& options);
+
+}  // namespace ratchet::update
