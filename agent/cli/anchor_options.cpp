@@ -1,7 +1,5 @@
 #include "agent/cli/anchor_options.hpp"
 
-#include "common/file.hpp"
-
 namespace ratchet::cli {
 
 void add_anchor_options(CLI::App& app, AnchorOptions& o) {
@@ -18,11 +16,7 @@ Result<provisioning::DeviceAnchor> AnchorOptions::open() const {
   provisioning::AnchorConfig c;
   c.tcti = tcti;
   c.anchor_dir = anchor_dir;
-  if (!owner_auth_file.empty()) {
-    c.owner_auth = RATCHET_TRY(read_file(owner_auth_file, 64));
-    while (!c.owner_auth.empty() && c.owner_auth.back() == '\n')
-      c.owner_auth.pop_back();
-  }
+  c.owner_auth_file = owner_auth_file;
   return provisioning::open_anchor(c);
 }
 

@@ -1,5 +1,6 @@
 #include "agent/provisioning/device_anchor.hpp"
 
+#include "common/file.hpp"
 #include "tpm/file_counter_store.hpp"
 #include "tpm/file_signing_key.hpp"
 #include "tpm/file_state_key.hpp"
@@ -26,7 +27,11 @@ Result<DeviceAnchor> open_anchor(const AnchorConfig& config) {
 #if RATCHET_HAVE_TPM
   tpm::TpmConfig tc;
   tc.tcti = config.tcti;
-  tc.owner_auth = config.owner_auth;
+  if (!config.owner_auth_file.empty()) {
+    tc.owner_auth = RATCHET_TRY(read_file(config.owner_auth_file, 64));
+    while (!tc.owner_auth.empty() && tc.owner_auth.back() == '\n')
+      tc.owner_auth.pop_back();
+  }
   auto connection = RATCHET_TRY(tpm::TpmConnection::open(tc));
   a.counters = std::make_unique<tpm::TpmCounterStore>(connection);
   a.state_key = std::make_unique<tpm::TpmStateKey>(connection);

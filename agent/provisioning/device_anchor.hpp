@@ -14,9 +14,9 @@
 namespace ratchet::provisioning {
 
 struct AnchorConfig {
-  std::string tcti;                  // "device:/dev/tpmrm0", "swtpm:path=...", "mssim:..."
-  std::filesystem::path anchor_dir;  // or: file counters and keys (not hardware-anchored)
-  std::string owner_auth;            // TPM owner hierarchy auth, if the owner set one
+  std::string tcti;                       // "device:/dev/tpmrm0", "swtpm:path=...", "mssim:..."
+  std::filesystem::path anchor_dir;       // or: file counters and keys (not hardware-anchored)
+  std::filesystem::path owner_auth_file;  // TPM owner hierarchy auth, if the owner set one
 };
 
 struct DeviceAnchor {

@@ -39,11 +39,7 @@ Result<provisioning::DeviceAnchor> open_anchor(const config::Config& c) {
   provisioning::AnchorConfig a;
   a.tcti = c.tcti;
   a.anchor_dir = c.anchor_dir;
-  if (!c.owner_auth_file.empty()) {
-    a.owner_auth = RATCHET_TRY(read_file(c.owner_auth_file, 64));
-    while (!a.owner_auth.empty() && a.owner_auth.back() == '\n')
-      a.owner_auth.pop_back();
-  }
+  a.owner_auth_file = c.owner_auth_file;
   return provisioning::open_anchor(a);
 }
 
