@@ -7,19 +7,12 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include "tests/support/swtpm.hpp"
+#include "tests/tpm/enrolled_swtpm.hpp"
 
 namespace ratchet::tpm {
 namespace {
 
-constexpr std::string_view kOwnerAuth = "owner-secret";
-
-// TpmConfig for a TCTI (GCC warns about designated initializers that skip members).
-TpmConfig config_for(std::string tcti, std::string owner_auth = {}) {
-  TpmConfig config;
-  config.tcti = std::move(tcti);
-  config.owner_auth = std::move(owner_auth);
-  return config;
-}
+using ::ratchet::tpm::config_for;
 
 TpmConfig config_for(const test::Swtpm& swtpm) {
   return config_for(swtpm.tcti(), std::string(kOwnerAuth));
@@ -29,15 +22,7 @@ class TpmCounterStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!test::Swtpm::available()) GTEST_SKIP() << "swtpm is not installed (apt-get install swtpm)";
-    swtpm_ = std::make_unique<test::Swtpm>();
-    // Enrollment sets an owner password; tests must not silently rely on an empty one.
-    auto fresh = TpmConnection::open(config_for(swtpm_->tcti()));
-    ASSERT_TRUE(fresh) << fresh.error().to_string();
-    TPM2B_AUTH auth{};
-    ASSERT_TRUE(make_auth(kOwnerAuth, auth));
-    ASSERT_EQ(Esys_HierarchyChangeAuth((*fresh)->esys(), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
-                                       ESYS_TR_NONE, ESYS_TR_NONE, &auth),
-              TSS2_RC_SUCCESS);
+    swtpm_ = enrolled_swtpm();
   }
 
   std::shared_ptr<TpmConnection> connect() {

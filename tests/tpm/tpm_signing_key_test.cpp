@@ -9,31 +9,10 @@
 
 #include "common/handles/openssl.hpp"
 #include "tests/support/swtpm.hpp"
+#include "tests/tpm/enrolled_swtpm.hpp"
 
 namespace ratchet::tpm {
 namespace {
-
-constexpr std::string_view kOwnerAuth = "owner-secret";
-
-// TpmConfig for a TCTI (GCC warns about designated initializers that skip members).
-TpmConfig config_for(std::string tcti, std::string owner_auth = {}) {
-  TpmConfig config;
-  config.tcti = std::move(tcti);
-  config.owner_auth = std::move(owner_auth);
-  return config;
-}
-
-std::unique_ptr<test::Swtpm> enrolled_swtpm() {
-  auto swtpm = std::make_unique<test::Swtpm>();
-  auto fresh = TpmConnection::open(config_for(swtpm->tcti()));
-  EXPECT_TRUE(fresh) << fresh.error().to_string();
-  TPM2B_AUTH auth{};
-  EXPECT_TRUE(make_auth(kOwnerAuth, auth));
-  EXPECT_EQ(Esys_HierarchyChangeAuth((*fresh)->esys(), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
-                                     ESYS_TR_NONE, ESYS_TR_NONE, &auth),
-            TSS2_RC_SUCCESS);
-  return swtpm;
-}
 
 std::shared_ptr<TpmConnection> connect(const test::Swtpm& swtpm) {
   auto tpm = TpmConnection::open(config_for(swtpm.tcti(), std::string(kOwnerAuth)));
