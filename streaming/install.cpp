@@ -26,10 +26,12 @@ using Clock = std::chrono::steady_clock;
 // Counts bytes on their way through (read by the progress reporter on another thread).
 class Counter final : public Sink {
  public:
-  Counter(Sink& next, std::atomic<std::uint64_t>& count) : next_(next), count_(count) {}
+  Counter(Sink& next, std::atomic<std::uint64_t>& count, std::function<void()> after = {})
+      : next_(next), count_(count), after_(std::move(after)) {}
   Status write(std::span<const std::byte> data) override {
     RATCHET_TRY(next_.write(data));
     count_.fetch_add(data.size(), std::memory_order_relaxed);
+    if (after_) after_();
     return {};
   }
   Status finish() override { return next_.finish(); }
@@ -38,6 +40,7 @@ class Counter final : public Sink {
  private:
   Sink& next_;
   std::atomic<std::uint64_t>& count_;
+  std::function<void()> after_;
 };
 
 // Raw payloads: splits the stream at multiples of `interval` and reports each boundary after the
@@ -229,7 +232,6 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
   };
   bool head_saved = resume.has_value();
   const auto on_mark = [&](const StreamMark& m) -> Status {
-    progress(false);
     if (r.checkpoint.empty()) return {};
     if (worker_gate && !worker_gate->at_chunk_boundary()) return {};
     if (!writer->head_complete() || writer->offset() >= r.image_length) return {};
@@ -299,7 +301,8 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
     log::info("{}: resuming at payload byte {} (image byte {})", r.name, resume->payload_offset,
               resume->image_offset);
   }
-  Counter counted(*producer_head, payload_count);
+  // Progress is reported from the reading side (this thread only), whatever the checkpoints do.
+  Counter counted(*producer_head, payload_count, [&] { progress(false); });
 
   Status status;
   if (!resume || resume->payload_offset < r.payload_length || !raw)

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "agent/tuf/canonical_json.hpp"
 #include "common/log.hpp"
 
 namespace ratchet::cli {
@@ -31,12 +32,14 @@ void ProgressPrinter::update(std::uint64_t done, std::uint64_t total, std::uint6
   const double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
   switch (style_) {
     case ProgressStyle::Json:
-      (void)std::fputs(fmt::format("{{\"stage\":\"{}\",\"done\":{},\"total\":{},\"in\":{},"
-                                   "\"seconds\":{:.3f},\"bytes_per_second\":{:.0f},"
-                                   "\"finished\":{}}}\n",
-                                   stage_, done, total, in_bytes, seconds, rate, finished)
-                           .c_str(),
-                       stdout);
+      // The stage names an ECU serial from the configuration: escaped by the JSON library.
+      (void)std::fputs(
+          fmt::format("{{\"stage\":{},\"done\":{},\"total\":{},\"in\":{},"
+                      "\"seconds\":{:.3f},\"bytes_per_second\":{:.0f},"
+                      "\"finished\":{}}}\n",
+                      tuf::Json(stage_).dump(), done, total, in_bytes, seconds, rate, finished)
+              .c_str(),
+          stdout);
       (void)std::fflush(stdout);
       break;
     case ProgressStyle::Terminal: {

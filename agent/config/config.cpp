@@ -166,6 +166,9 @@ Status read_config(const toml::table& root, Config& c) {
   RATCHET_TRY(limits.get("low_speed_time", c.low_speed_time));
   RATCHET_TRY(limits.get("connect_timeout", c.connect_timeout));
   RATCHET_TRY(limits.get("retries", c.retries));
+  RATCHET_TRY(limits.get("checkpoint_interval", c.checkpoint_interval));
+  if (c.checkpoint_interval < (std::uint64_t{1} << 20))
+    return fail(Code::BadConfig, "limits.checkpoint_interval must be at least 1048576 (bytes)");
   RATCHET_TRY(limits.done());
 
   const auto* ecus = root.get("ecu");

@@ -54,6 +54,8 @@ struct Config {
   std::uint32_t low_speed_time = 30;
   std::uint32_t connect_timeout = 30;
   std::uint32_t retries = 4;
+  // Bytes of image between resume checkpoints (each one an fsync): what a power cut can cost.
+  std::uint64_t checkpoint_interval = std::uint64_t{64} << 20;
 
   std::vector<EcuConfig> ecus;  // the first AbRootfs one is the primary
 

@@ -94,6 +94,7 @@ Result<EcuResult> EcuInstaller::install(
   std::error_code ec;
   std::filesystem::create_directories(config_.storage_dir / "checkpoints", ec);
   req.checkpoint = config_.storage_dir / "checkpoints" / (ecu.serial + ".ckpt");
+  req.checkpoint_interval = config_.checkpoint_interval;
   req.on_progress = on_progress;
   if (spec.delta_base) {
     if (!active) return fail(Code::BadMetadata, "target {}: a delta needs an A/B ECU", t.name);

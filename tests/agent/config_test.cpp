@@ -69,6 +69,20 @@ TEST(Config, ReadsEverySection) {
   EXPECT_EQ(c.fw_env_config, "/etc/fw_env.config");  // default
 }
 
+TEST(Config, TheDocumentedExampleIsValid) {
+  const auto c =
+      load_config(std::filesystem::path(RATCHET_SOURCE_DIR) / "docs/ratchet.toml.example");
+  ASSERT_TRUE(c) << c.error().to_string();
+  const Config defaults;
+  EXPECT_EQ(c->max_image_size, defaults.max_image_size);  // the example shows the defaults
+  EXPECT_EQ(c->checkpoint_interval, defaults.checkpoint_interval);
+  EXPECT_EQ(c->retries, defaults.retries);
+  EXPECT_EQ(c->watchdog_timeout, defaults.watchdog_timeout);
+  EXPECT_EQ(c->storage_dir, defaults.storage_dir);
+  ASSERT_EQ(c->ecus.size(), 2U);
+  EXPECT_EQ(c->primary()->slot_b, "/dev/mmcblk0p3");
+}
+
 TEST(Config, UnknownKeysAreNamed) {
   expect_bad(replace(kValid, "ca_file", "ca_fil"), "server.ca_fil is not a known setting");
   expect_bad(kValid + "\n[extra]\nx = 1\n", "extra is not a known setting");
@@ -77,6 +91,8 @@ TEST(Config, UnknownKeysAreNamed) {
 }
 
 TEST(Config, BadValuesAreNamed) {
+  expect_bad(replace(kValid, "min_rate = 2048", "min_rate = 2048\ncheckpoint_interval = 4096"),
+             "limits.checkpoint_interval must be at least");
   expect_bad(replace(kValid, "min_rate = 2048", "min_rate = -1"), "limits.min_rate");
   expect_bad(replace(kValid, "min_rate = 2048", "min_rate = \"fast\""), "limits.min_rate");
   expect_bad(replace(kValid, "kind = \"command\"", "kind = \"magic\""), "kind must be");

@@ -16,7 +16,8 @@ extern char** environ;
 namespace ratchet::test {
 
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& extra_env, std::chrono::seconds timeout) {
+                          const std::vector<std::string>& extra_env,
+                          std::chrono::milliseconds timeout) {
   std::array<int, 2> out_pipe{};
   std::array<int, 2> err_pipe{};
   if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0 || ::pipe2(err_pipe.data(), O_CLOEXEC) != 0)

@@ -15,9 +15,10 @@ struct ProcessResult {
 };
 
 // argv[0] is the program (looked up in PATH when it has no slash). Extra environment entries are
-// "NAME=value" strings added to the inherited environment. The child is killed after `timeout`.
+// "NAME=value" strings added to the inherited environment. The child is killed (SIGKILL: a power
+// cut, as far as its files are concerned) after `timeout`.
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env = {},
-                          std::chrono::seconds timeout = std::chrono::seconds(120));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 }  // namespace ratchet::test
