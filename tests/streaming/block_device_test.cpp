@@ -7,40 +7,21 @@
 #include "streaming/slot_writer.hpp"
 #include "streaming/zstd_encoder.hpp"
 #include "tests/support/data.hpp"
+#include "tests/support/loop_device.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ratchet::streaming {
 namespace {
 
-class LoopDevice {
- public:
-  explicit LoopDevice(const std::filesystem::path& backing) {
-    auto r = test::run_process({"losetup", "--find", "--show", backing.string()});
-    if (r.exit_code == 0 && !r.out.empty()) device_ = r.out.substr(0, r.out.find('\n'));
-    error_ = r.err;
-  }
-  ~LoopDevice() {
-    if (!device_.empty()) (void)test::run_process({"losetup", "-d", device_});
-  }
-  LoopDevice(const LoopDevice&) = delete;
-  LoopDevice& operator=(const LoopDevice&) = delete;
-  [[nodiscard]] const std::string& device() const { return device_; }
-  [[nodiscard]] const std::string& error() const { return error_; }
-
- private:
-  std::string device_;
-  std::string error_;
-};
-
 class BlockDevice : public ::testing::TestWithParam<bool> {
  protected:
   test::TempDir dir;
-  std::unique_ptr<LoopDevice> loop;
+  std::unique_ptr<test::LoopDevice> loop;
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "loop devices need root";
     test::write_bytes(dir / "backing", test::random_bytes(8u << 20, 61));
-    loop = std::make_unique<LoopDevice>(dir / "backing");
+    loop = std::make_unique<test::LoopDevice>(dir / "backing");
     if (loop->device().empty()) GTEST_SKIP() << "no loop device: " << loop->error();
   }
 };
