@@ -112,16 +112,18 @@ fi
 echo "ratchet.slot=$booted" >"$work/cmdline"
 
 step "ratchet confirm: health checks, then slot b is good and the v2 floors advance"
-"$bin/ratchet" confirm --fw-env-config "$work/fw_env.config" --env-defaults "$work/uboot-defaults.txt" \
-  --cmdline "$work/cmdline" --check true --storage-dir "$work/state" --tcti "$tcti"
-"$bin/ratchet" status --storage-dir "$work/state" --tcti "$tcti"
+"$bin/ratchet" confirm --config "$work/ratchet.toml" --check true
+"$bin/ratchet" status --config "$work/ratchet.toml"
 "${boot[@]}" status
-if [ -s "$repo/manifests/dev-1.json" ]; then
-  echo "the signed ECU version manifest the Director received (from the update run):"
-  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); s=m["signed"]
-print(" signed by key", m["signatures"][0]["keyid"][:16], "... floors", json.dumps(s["floors"]))
-for e, v in s["ecu_version_manifests"].items(): print(" ECU", e, "trial:", v["custom"]["ratchet"].get("trial", {}).get("name"))' "$repo/manifests/dev-1.json"
-fi
+
+step "ratchet manifest --send: the signed ECU version manifest, delivered to the Director"
+"$bin/ratchet" manifest --config "$work/ratchet.toml" --send >/dev/null
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); s=m["signed"]
+print(" vin", s["vin"], "report", s["report_counter"], "signed by key", m["signatures"][0]["keyid"][:16], "...")
+print(" floors", json.dumps(s["floors"]))
+for e, v in s["ecu_version_manifests"].items():
+  r = v["signed"]; print(" ECU", e, "runs", (r["installed_image"] or {}).get("filepath"), "last install:", r["custom"]["ratchet"]["installation"]["result"])' \
+  "$repo/manifests/dev-1.json"
 
 step "attack: the server replays the old Director metadata (v1 assigned)"
 rm -rf "$repo/director/dev-1" && cp -r "$work/director-v1" "$repo/director/dev-1"

@@ -32,8 +32,19 @@ std::string version_text() {
 
 }  // namespace
 
-int run(std::span<char*> argv) noexcept {
+int guarded(const std::function<int()>& body) noexcept {
   try {
+    return body();
+  } catch (const std::exception& e) {
+    log::error("Internal: {}", e.what());
+  } catch (...) {
+    log::error("Internal: unknown exception");
+  }
+  return static_cast<int>(ExitCode::Internal);
+}
+
+int run(std::span<char*> argv) noexcept {
+  return guarded([argv] {
     CLI::App app{
         "ratchet: a verified, rollback-proof A/B update agent (Uptane/TUF, TPM 2.0, U-Boot)",
         "ratchet"};
@@ -50,7 +61,7 @@ int run(std::span<char*> argv) noexcept {
         add_write_command(app),   add_bench_command(app),     add_fetch_command(app),
         add_targets_command(app), add_provision_command(app), add_reprovision_command(app),
         add_status_command(app),  add_boot_command(app),      add_confirm_command(app),
-        add_update_command(app),  add_install_command(app)};
+        add_update_command(app),  add_install_command(app),   add_manifest_command(app)};
 
     try {
       app.parse(static_cast<int>(argv.size()), argv.data());
@@ -69,13 +80,7 @@ int run(std::span<char*> argv) noexcept {
       if (c.app->parsed()) return c.run();
     (void)std::fputs(app.help().c_str(), stdout);
     return 0;
-  } catch (const std::exception& e) {
-    log::error("Internal: {}", e.what());
-    return static_cast<int>(ExitCode::Internal);
-  } catch (...) {
-    log::error("Internal: unknown exception");
-    return static_cast<int>(ExitCode::Internal);
-  }
+  });
 }
 
 }  // namespace ratchet::cli

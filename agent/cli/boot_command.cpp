@@ -7,6 +7,7 @@
 
 #include "agent/cli/anchor_options.hpp"
 #include "agent/cli/command.hpp"
+#include "agent/cli/device_config.hpp"
 #include "agent/cli/exit_code.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/tuf/canonical_json.hpp"
@@ -20,19 +21,32 @@
 namespace ratchet::cli {
 namespace {
 
+// Empty until resolved: a flag, else the configuration, else the built-in default.
 struct EnvOptions {
-  std::string fw_env_config = "/etc/fw_env.config";
+  DeviceConfigOption config;
+  std::string fw_env_config;
   std::string env_defaults;
-  std::string cmdline = "/proc/cmdline";
+  std::string cmdline;
+
+  // Fills what the flags left empty; returns the configuration when there is one.
+  Result<std::optional<config::Config>> resolve() {
+    auto c = RATCHET_TRY(config.load());
+    const config::Config d = c ? *c : config::Config{};
+    if (fw_env_config.empty()) fw_env_config = d.fw_env_config.string();
+    if (env_defaults.empty()) env_defaults = d.env_defaults.string();
+    if (cmdline.empty()) cmdline = d.cmdline.string();
+    return c;
+  }
 };
 
 void add_env_options(CLI::App& app, EnvOptions& o) {
-  app.add_option("--fw-env-config", o.fw_env_config, "libubootenv configuration")
-      ->capture_default_str();
+  add_config_option(app, o.config);
+  app.add_option("--fw-env-config", o.fw_env_config,
+                 "libubootenv configuration (default: the config's, else /etc/fw_env.config)");
   app.add_option("--env-defaults", o.env_defaults,
                  "the board's default environment (name=value lines), used if it is blank");
-  app.add_option("--cmdline", o.cmdline, "kernel command line (ratchet.slot=a|b)")
-      ->capture_default_str();
+  app.add_option("--cmdline", o.cmdline,
+                 "kernel command line with ratchet.slot=a|b (default: /proc/cmdline)");
 }
 
 Result<std::unique_ptr<bootctl::BootEnv>> open_env(const EnvOptions& o) {
@@ -59,7 +73,8 @@ tuf::Json status_json(const bootctl::BootStatus& st) {
   return j;
 }
 
-int print_status(const EnvOptions& o, bool json) {
+int print_status(EnvOptions o, bool json) {
+  if (auto c = o.resolve(); !c) return report_error(c.error());
   auto env = open_env(o);
   if (!env) return report_error(env.error());
   bootctl::BootControl control(**env, o.cmdline);
@@ -76,26 +91,47 @@ int print_status(const EnvOptions& o, bool json) {
   return 0;
 }
 
+// Unset values come from the configuration's [boot] section, else the defaults below.
 struct ConfirmCli {
   EnvOptions env;
   AnchorOptions anchor;
   std::string storage_dir;
   std::vector<std::string> checks;
-  unsigned check_timeout = 60;
+  std::optional<unsigned> check_timeout;
   std::string watchdog;
-  unsigned watchdog_timeout = 120;
+  std::optional<unsigned> watchdog_timeout;
   bool no_reboot = false;
-  std::string reboot_command = "systemctl reboot";
+  std::string reboot_command;
+
+  Status resolve() {
+    const auto c = RATCHET_TRY(env.resolve());
+    const config::Config d = c ? *c : config::Config{};
+    if (checks.empty()) checks = d.health_checks;
+    if (!check_timeout) check_timeout = d.check_timeout;
+    if (watchdog.empty()) watchdog = d.watchdog.string();
+    if (!watchdog_timeout) watchdog_timeout = d.watchdog_timeout;
+    if (reboot_command.empty()) reboot_command = d.reboot_command;
+    if (c) {
+      if (storage_dir.empty()) storage_dir = c->storage_dir.string();
+      if (!anchor.given()) {
+        anchor.tcti = c->tcti;
+        anchor.anchor_dir = c->anchor_dir.string();
+        if (anchor.owner_auth_file.empty()) anchor.owner_auth_file = c->owner_auth_file.string();
+      }
+    }
+    return {};
+  }
 };
 
-int run_confirm(const ConfirmCli& o) {
+int run_confirm(ConfirmCli o) {
+  if (auto r = o.resolve(); !r) return report_error(r.error());
   auto env = open_env(o.env);
   if (!env) return report_error(env.error());
   bootctl::BootControl control(**env, o.env.cmdline);
   bootctl::ConfirmOptions options;
   for (const auto& c : o.checks)
-    options.checks.push_back({c, std::chrono::seconds(o.check_timeout)});
-  options.watchdog_timeout = std::chrono::seconds(o.watchdog_timeout);
+    options.checks.push_back({c, std::chrono::seconds(*o.check_timeout)});
+  options.watchdog_timeout = std::chrono::seconds(*o.watchdog_timeout);
   std::unique_ptr<bootctl::Watchdog> watchdog;
   if (!o.watchdog.empty()) watchdog = std::make_unique<bootctl::LinuxWatchdog>(o.watchdog);
 
@@ -138,6 +174,7 @@ Command add_boot_command(CLI::App& parent) {
   next->add_option("slot", *slot, "a or b")->required()->check(CLI::IsMember({"a", "b"}));
   return {app, [o, json, slot, status, good, bad, next]() -> int {
             if (status->parsed()) return print_status(*o, *json);
+            if (auto c = o->resolve(); !c) return report_error(c.error());
             auto env = open_env(*o);
             if (!env) return report_error(env.error());
             bootctl::BootControl control(**env, o->cmdline);
@@ -155,12 +192,11 @@ Command add_confirm_command(CLI::App& parent) {
       "confirm", "After a trial boot: health checks under the watchdog, then good or bad");
   add_env_options(*app, o->env);
   app->add_option("--check", o->checks, "a health check command (repeatable, in order)");
-  app->add_option("--check-timeout", o->check_timeout, "seconds each check may take")
-      ->capture_default_str();
+  app->add_option("--check-timeout", o->check_timeout, "seconds each check may take (60)");
   app->add_option("--watchdog", o->watchdog, "watchdog device, e.g. /dev/watchdog");
-  app->add_option("--watchdog-timeout", o->watchdog_timeout, "seconds")->capture_default_str();
+  app->add_option("--watchdog-timeout", o->watchdog_timeout, "seconds (120)");
   app->add_flag("--no-reboot", o->no_reboot, "on failure, only mark bad (exit 10)");
-  app->add_option("--reboot-command", o->reboot_command, "how to reboot")->capture_default_str();
+  app->add_option("--reboot-command", o->reboot_command, "how to reboot (systemctl reboot)");
   app->add_option("--storage-dir", o->storage_dir, "trusted state (to advance image floors)");
   add_anchor_options(*app, o->anchor);
   return {app, [o] { return run_confirm(*o); }};

@@ -29,5 +29,6 @@ Command add_boot_command(CLI::App& parent);
 Command add_confirm_command(CLI::App& parent);
 Command add_update_command(CLI::App& parent);
 Command add_install_command(CLI::App& parent);
+Command add_manifest_command(CLI::App& parent);
 
 }  // namespace ratchet::cli

@@ -5,20 +5,25 @@
 
 #include "agent/cli/anchor_options.hpp"
 #include "agent/cli/command.hpp"
+#include "agent/cli/device_config.hpp"
 #include "agent/provisioning/provisioning.hpp"
+#include "agent/store/installed_images.hpp"
 #include "agent/store/trusted_floors.hpp"
 
 namespace ratchet::cli {
 namespace {
 
 struct StatusOptions {
+  DeviceConfigOption config;
   std::string storage_dir;
   AnchorOptions anchor;
   bool json = false;
 };
 
 // Exit code: 0 when the state verifies, else the state error's.
-int run_status(const StatusOptions& o) {
+int run_status(StatusOptions o) {
+  if (auto filled = fill_from_config(o.config, o.storage_dir, &o.anchor); !filled)
+    return report_error(filled.error());
   auto db = store::LmdbStore::open(o.storage_dir);
   if (!db) return report_error(db.error());
   tuf::Json out = tuf::Json::object();
@@ -44,6 +49,18 @@ int run_status(const StatusOptions& o) {
   }
   if (problem) out["state"] = fmt::format("{}: {}", code_name(problem->code()), problem->message());
   if (auto floors = store::trusted_floors(*db)) out["floors"] = *floors;
+  // Per ECU: the image it runs (known good) and the one on trial, if any ("ecu/<serial>/...").
+  if (auto entries = db->scan("ecu/")) {
+    tuf::Json ecus = tuf::Json::object();
+    for (const auto& [key, value] : *entries) {
+      const auto slash = key.rfind('/');
+      auto image = store::InstalledImage::from_json(value, key);
+      if (slash <= 4 || !image) continue;  // the state check above reports a damaged entry
+      ecus[key.substr(4, slash - 4)][key.substr(slash + 1)] = image->to_json();
+    }
+    out["ecus"] = ecus;
+  }
+  if (auto floor = store::security_version_floor(*db)) out["security_version_floor"] = *floor;
 
   if (o.json) {
     (void)std::printf("%s\n", out.dump().c_str());
@@ -63,7 +80,8 @@ int run_status(const StatusOptions& o) {
 Command add_status_command(CLI::App& parent) {
   auto o = std::make_shared<StatusOptions>();
   CLI::App* app = parent.add_subcommand("status", "Device identity, anchor, state and floors");
-  app->add_option("--storage-dir", o->storage_dir, "trusted state")->required();
+  add_config_option(*app, o->config);
+  app->add_option("--storage-dir", o->storage_dir, "trusted state");
   add_anchor_options(*app, o->anchor);
   app->add_flag("--json", o->json, "JSON on stdout");
   return {app, [o] { return run_status(*o); }};

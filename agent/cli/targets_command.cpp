@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "agent/cli/command.hpp"
+#include "agent/cli/device_config.hpp"
 #include "agent/store/lmdb_store.hpp"
 #include "agent/tuf/metadata.hpp"
 #include "common/hex.hpp"
@@ -14,6 +15,7 @@ namespace ratchet::cli {
 namespace {
 
 struct TargetsOptions {
+  DeviceConfigOption config;
   std::string storage_dir;
   bool json = false;
 };
@@ -31,7 +33,8 @@ Result<tuf::Targets> trusted_targets(const store::LmdbStore& db, const std::stri
   return tuf::parse_targets(env, repo + " targets");
 }
 
-Status run_targets(const TargetsOptions& o) {
+Status run_targets(TargetsOptions o) {
+  RATCHET_TRY(fill_from_config(o.config, o.storage_dir, nullptr));
   auto db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
   const auto director = RATCHET_TRY(trusted_targets(db, "director"));
   tuf::Json out = tuf::Json::array();
@@ -67,7 +70,8 @@ Command add_targets_command(CLI::App& parent) {
   auto o = std::make_shared<TargetsOptions>();
   CLI::App* app =
       parent.add_subcommand("targets", "What the last complete trusted set offers (offline)");
-  app->add_option("--storage-dir", o->storage_dir, "trusted state")->required();
+  add_config_option(*app, o->config);
+  app->add_option("--storage-dir", o->storage_dir, "trusted state");
   app->add_flag("--json", o->json, "JSON on stdout");
   return {app, [o] {
             auto s = run_targets(*o);

@@ -12,6 +12,7 @@
 #include "agent/cli/progress.hpp"
 #include "agent/config/config.hpp"
 #include "agent/tuf/canonical_json.hpp"
+#include "agent/update/http_put.hpp"
 #include "agent/update/tar_bundle.hpp"
 #include "agent/update/update_run.hpp"
 #include "common/log.hpp"
@@ -117,7 +118,35 @@ int run(const UpdateOptions& o) {
   return finish(*report, *c, o.reboot, o.json);
 }
 
+struct ManifestOptions {
+  std::string config = std::string(config::kDefaultPath);
+  bool send = false;
+};
+
+// Prints the signed manifest; with --send also delivers it to the Director (after a run whose
+// delivery failed, or when the backend asks for a fresh report).
+int run_manifest(const ManifestOptions& o) {
+  auto c = config::load_config(o.config);
+  if (!c) return report_error(c.error());
+  auto manifest = update::signed_manifest(*c);
+  if (!manifest) return report_error(manifest.error());
+  (void)std::printf("%s\n", manifest->c_str());
+  if (!o.send) return 0;
+  const std::string url = tuf::with_trailing_slash(c->director_url) + "manifest";
+  auto sent = update::http_put_json(url, *manifest, http_options(*c));
+  return sent ? 0 : report_error(sent.error());
+}
+
 }  // namespace
+
+Command add_manifest_command(CLI::App& parent) {
+  auto o = std::make_shared<ManifestOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "manifest", "The signed ECU version manifest: installed images, floors, last results");
+  app->add_option("--config", o->config, "configuration file")->capture_default_str();
+  app->add_flag("--send", o->send, "also send it to the Director (PUT .../manifest)");
+  return {app, [o] { return run_manifest(*o); }};
+}
 
 Command add_update_command(CLI::App& parent) {
   auto o = std::make_shared<UpdateOptions>();

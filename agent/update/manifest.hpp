@@ -1,11 +1,13 @@
-// The ECU version manifest (Uptane): per ECU the installed image (name, length, hashes), its
-// floors, the trial in progress and any detected attack or install failure; all ECUs together in
-// a vehicle manifest signed with the device's ECU key, in TUF's signed/signatures envelope.
+// The vehicle version manifest (Uptane): per ECU a signed ECU version report (the installed image:
+// name, length, hashes; a report counter; any detected attack; the trial in progress and the last
+// install's result), all of them in a vehicle manifest signed with the device's ECU key, in TUF's
+// signed/signatures envelope, with the device's rollback floors so a backend can continue
+// numbering above them (seed 000).
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/store/lmdb_store.hpp"
 #include "agent/tuf/canonical_json.hpp"
@@ -23,8 +25,14 @@ struct ManifestInput {
   std::string attacks_detected;                // "" or "<Code>: <message>"
 };
 
-// The signed vehicle manifest (JSON text) from what the store holds.
-[[nodiscard]] Result<std::string> build_manifest(const store::LmdbStore& db,
-                                                 const ManifestInput& input, tpm::SigningKey& key);
+// The signed vehicle manifest (JSON text) from what the store holds. Every call takes the next
+// report counter (Uptane's alternative to a nonce), so a backend can spot a replayed manifest.
+[[nodiscard]] Result<std::string> build_manifest(store::LmdbStore& db, const ManifestInput& input,
+                                                 tpm::SigningKey& key);
+
+// The last run's per-ECU results and detected attack, kept so that `ratchet manifest` reports
+// them after the run. Plain entries, not rollback state: they are reports, not trust.
+[[nodiscard]] Status save_run_report(store::LmdbStore& db, const ManifestInput& input);
+[[nodiscard]] Status load_run_report(const store::LmdbStore& db, ManifestInput& input);
 
 }  // namespace ratchet::update

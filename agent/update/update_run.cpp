@@ -56,7 +56,26 @@ Status send_manifest(const Sources& sources, const std::string& manifest) {
   return {};
 }
 
+ManifestInput manifest_input(const config::Config& config, std::uint64_t generation) {
+  ManifestInput m;
+  m.device_id = config.device_id;
+  m.primary_serial = config.ecus.front().serial;
+  m.provisioning_generation = generation;
+  for (const auto& e : config.ecus)
+    m.ecu_serials.push_back(e.serial);
+  return m;
+}
+
 }  // namespace
+
+Result<std::string> signed_manifest(const config::Config& config) {
+  auto anchor = RATCHET_TRY(open_anchor(config));
+  auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
+  const auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
+  ManifestInput manifest = manifest_input(config, anchored.generation());
+  RATCHET_TRY(load_run_report(db, manifest));
+  return build_manifest(db, manifest, *anchor.signing_key);
+}
 
 Result<RunReport> run_update(const config::Config& config, Sources& sources,
                              const RunOptions& options) {
@@ -79,13 +98,9 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
 
   std::vector<uptane::Ecu> ecus;
   std::map<std::string, std::uint64_t> counters;
-  ManifestInput manifest;
-  manifest.device_id = config.device_id;
-  manifest.primary_serial = config.ecus.front().serial;
-  manifest.provisioning_generation = anchored.generation();
+  ManifestInput manifest = manifest_input(config, anchored.generation());
   for (const auto& e : config.ecus) {
     ecus.push_back({e.serial, e.hardware_id});
-    manifest.ecu_serials.push_back(e.serial);
     if (auto installed = RATCHET_TRY(store::installed_image(db, e.serial)))
       counters[e.serial] = installed->release_counter;
   }
@@ -97,6 +112,8 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     const Error error = std::move(verified).error();
     if (error.kind() == ErrorKind::Security) {
       manifest.attacks_detected = describe_error(error);
+      if (auto saved = save_run_report(db, manifest); !saved)
+        log::warning("the run report was not stored: {}", saved.error().message());
       if (auto m = build_manifest(db, manifest, *anchor.signing_key))
         RATCHET_TRY(send_manifest(sources, *m));
     }
@@ -118,7 +135,11 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     };
     auto result = installer.install(*ecu, t, progress);
     if (!result) {
-      log::error("ECU {}: {}", ecu->serial, result.error().message());
+      const std::string& message = result.error().message();
+      if (message.starts_with("ECU " + ecu->serial + ":"))
+        log::error("{}", message);
+      else
+        log::error("ECU {}: {}", ecu->serial, message);
       manifest.results[ecu->serial] = describe_error(result.error());
       if (!first_failure) first_failure = std::move(result).error();
       continue;
@@ -132,6 +153,7 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
       report.outcome = Outcome::Installed;
   }
 
+  RATCHET_TRY(save_run_report(db, manifest));
   report.manifest = RATCHET_TRY(build_manifest(db, manifest, *anchor.signing_key));
   RATCHET_TRY(send_manifest(sources, report.manifest));
   if (first_failure) return fail(std::move(*first_failure));

@@ -1,6 +1,10 @@
 #include "agent/cli/exit_code.hpp"
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
+
+#include "agent/cli/app.hpp"
 
 namespace ratchet::cli {
 namespace {
@@ -12,6 +16,12 @@ TEST(ExitCode, FollowsTheErrorKind) {
   EXPECT_EQ(exit_code_for(Error(Code::BadConfig, "")), ExitCode::Usage);
   EXPECT_EQ(exit_code_for(Error(Code::Busy, "")), ExitCode::Busy);
   EXPECT_EQ(exit_code_for(Error(Code::Internal, "")), ExitCode::Internal);
+}
+
+TEST(ExitCode, AnEscapedExceptionIsInternal) {
+  EXPECT_EQ(guarded([]() -> int { throw std::runtime_error("a bug"); }), 70);
+  EXPECT_EQ(guarded([]() -> int { throw 42; }), 70);
+  EXPECT_EQ(guarded([] { return 10; }), 10);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // `ratchet update` and `ratchet install BUNDLE` end to end with the real pieces: the binary, a
 // Director and an Image repository on loopback HTTP, an anchored store, file-backed slots and a
 // file-backed redundant U-Boot environment through libubootenv. Every exit code of the contract.
+#include <csignal>
 #include <fstream>
+#include <sstream>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include "agent/provisioning/provisioning.hpp"
 #include "agent/repo/tuf_repository.hpp"
 #include "agent/store/installed_images.hpp"
+#include "agent/tuf/keys.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "streaming/chunk_list.hpp"
@@ -17,6 +20,7 @@
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
+#include "tests/support/loop_device.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/uboot_env_files.hpp"
 
@@ -39,6 +43,7 @@ class UpdateE2E : public ::testing::Test {
   const test::Bytes v1 = test::random_bytes(3u << 20, 1);
   const test::Bytes v2 = test::random_bytes(3u << 20, 2);
   std::string extra_ecus;
+  std::filesystem::path slot_a_dev, slot_b_dev;  // the slots as the config names them
 
   void SetUp() override {
     const auto now = static_cast<tuf::Seconds>(::time(nullptr));
@@ -102,18 +107,57 @@ class UpdateE2E : public ::testing::Test {
         << "[boot]\nfw_env_config = \"" << env_files.config.string() << "\"\n"
         << "env_defaults = \"" << env_files.defaults.string() << "\"\n"
         << "cmdline = \"" << (dir / "cmdline").string() << "\"\n"
-        << "[limits]\nretries = 0\n"
+        << "[limits]\nretries = 0\ncheckpoint_interval = 1048576\n"
         << "[[ecu]]\nserial = \"primary\"\nhardware_id = \"board-a\"\n"
-        << "slot_a = \"" << (dir / "slot_a.img").string() << "\"\n"
-        << "slot_b = \"" << (dir / "slot_b.img").string() << "\"\n"
+        << "slot_a = \"" << (slot_a_dev.empty() ? dir / "slot_a.img" : slot_a_dev).string()
+        << "\"\n"
+        << "slot_b = \"" << (slot_b_dev.empty() ? dir / "slot_b.img" : slot_b_dev).string()
+        << "\"\n"
         << extra_ecus;
   }
   test::ProcessResult ratchet(std::vector<std::string> args) {
     args.insert(args.begin(), RATCHET_BINARY);
     return test::run_process(args);
   }
-  test::ProcessResult update() {
-    return ratchet({"update", "--config", (dir / "ratchet.toml").string()});
+  test::ProcessResult update(std::vector<std::string> extra = {},
+                             std::chrono::milliseconds kill_after = std::chrono::seconds(120)) {
+    std::vector<std::string> args = {RATCHET_BINARY, "update", "--config",
+                                     (dir / "ratchet.toml").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_process(args, {}, kill_after);
+  }
+  // `ratchet <command> --config ratchet.toml --json`, parsed.
+  Json json_of(const std::string& command) {
+    auto r = ratchet({command, "--config", (dir / "ratchet.toml").string(), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return Json::parse(r.out, nullptr, false);
+  }
+  // The signed part of a manifest envelope, after checking its signature with the device's ECU
+  // key; every ECU report inside is checked the same way.
+  Json verified_manifest(const std::string& text) {
+    const Json env = Json::parse(text);
+    auto anchor = backend.open();
+    const auto pub = tuf::PublicKey::from_json(
+                         {{"keytype", "ecdsa"},
+                          {"scheme", tuf::kEcdsaP256},
+                          {"keyval", {{"public", anchor.signing_key->public_key_pem().value()}}}},
+                         "ECU key")
+                         .value();
+    const auto check = [&](const Json& e) {
+      const std::string canonical = tuf::canonical_json(e.at("signed")).value();
+      EXPECT_EQ(e.at("signatures").at(0).at("keyid"), pub.key_id());
+      const auto sig = from_hex(e.at("signatures").at(0).at("sig").get<std::string>()).value();
+      EXPECT_TRUE(pub.verify(std::as_bytes(std::span(canonical)), std::span<const std::byte>(sig)));
+    };
+    check(env);
+    for (const auto& [serial, report] : env.at("signed").at("ecu_version_manifests").items())
+      check(report);
+    return env.at("signed");
+  }
+  // Where the Image repository serves v2 (consistent snapshots: hash-prefixed).
+  std::string v2_path() const {
+    return "/targets/" + to_hex(streaming::digest_of(streaming::HashAlgorithm::Sha256, v2)) +
+           ".rootfs-v2.img";
   }
   Json boot_status() {
     auto r = ratchet({"boot", "--fw-env-config", env_files.config.string(), "--cmdline",
@@ -162,6 +206,25 @@ TEST_F(UpdateE2E, InstallsIntoTheInactiveSlotArmsATrialAndConfirms) {
   expect_exit(confirm, 0);
   EXPECT_EQ(boot_status().at("slots").at("b"), "good");
   expect_exit(update(), 0);  // v2 runs: nothing to do
+}
+
+// The same run with the slots as real block devices (loop devices over the slot files).
+TEST_F(UpdateE2E, InstallsIntoLoopDeviceSlots) {
+  test::write_bytes(dir / "slot_b.img", test::Bytes(4u << 20));  // a block device cannot grow
+  test::LoopDevice a(dir / "slot_a.img"), b(dir / "slot_b.img");
+  if (a.device().empty() || b.device().empty()) GTEST_SKIP() << "no loop devices: " << a.error();
+  slot_a_dev = a.device();
+  slot_b_dev = b.device();
+  write_config();
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  expect_exit(update(), 10);
+  test::write_bytes(dir / "v2.expected", v2);
+  const auto written = test::run_process(
+      {"cmp", "-n", std::to_string(v2.size()), b.device(), (dir / "v2.expected").string()});
+  EXPECT_EQ(written.exit_code, 0) << written.out << written.err;
+  EXPECT_EQ(test::read_bytes(dir / "slot_a.img"), v1);
+  EXPECT_EQ(boot_status().at("next"), "b");
 }
 
 TEST_F(UpdateE2E, OfflineBundleGetsTheSameVerification) {
@@ -236,6 +299,152 @@ TEST_F(UpdateE2E, SecondEcuFailingLeavesTheFirstCommitted) {
   EXPECT_NE(r.err.find("ECU mcu"), std::string::npos) << r.err;
   EXPECT_TRUE(trial().has_value());  // the primary's install is committed all the same
   EXPECT_EQ(boot_status().at("trial"), true);
+
+  // The manifest the Director received says what happened, ECU by ECU, signed by the device.
+  const auto sent = director_server->put_body("/manifest");
+  ASSERT_TRUE(sent.has_value());
+  const Json m = verified_manifest(*sent);
+  EXPECT_EQ(m.at("vin"), "dev-1");
+  EXPECT_EQ(m.at("primary_ecu_serial"), "primary");
+  const auto& primary = m.at("ecu_version_manifests").at("primary").at("signed");
+  const auto& mcu_report = m.at("ecu_version_manifests").at("mcu").at("signed");
+  EXPECT_EQ(primary.at("custom").at("ratchet").at("installation").at("result"), "ok");
+  EXPECT_EQ(primary.at("custom").at("ratchet").at("trial").at("name"), "rootfs-v2.img");
+  EXPECT_EQ(mcu_report.at("ecu_serial"), "mcu");
+  EXPECT_EQ(mcu_report.at("custom").at("ratchet").at("installation").at("result"), "failed");
+  EXPECT_NE(mcu_report.at("custom")
+                .at("ratchet")
+                .at("installation")
+                .at("error")
+                .get<std::string>()
+                .find("exit"),
+            std::string::npos)
+      << mcu_report.dump();
+  EXPECT_EQ(mcu_report.at("installed_image"), nullptr);
+  EXPECT_EQ(mcu_report.at("attacks_detected"), "");
+
+  // `ratchet manifest` reports the same run afterwards, with a newer report counter.
+  auto shown = ratchet({"manifest", "--config", (dir / "ratchet.toml").string()});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const Json again = verified_manifest(shown.out);
+  EXPECT_GT(again.at("report_counter"), m.at("report_counter"));
+  EXPECT_EQ(again.at("ecu_version_manifests")
+                .at("mcu")
+                .at("signed")
+                .at("custom")
+                .at("ratchet")
+                .at("installation"),
+            mcu_report.at("custom").at("ratchet").at("installation"));
+}
+
+TEST_F(UpdateE2E, StatusTargetsAndManifestReadTheConfig) {
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  expect_exit(update(), 10);
+  const Json status = json_of("status");
+  EXPECT_EQ(status.at("state"), "ok");
+  EXPECT_EQ(status.at("device_id"), "dev-1");
+  EXPECT_EQ(status.at("ecus").at("primary").at("trial").at("name"), "rootfs-v2.img");
+  EXPECT_TRUE(status.contains("floors")) << status.dump();
+  const Json targets = json_of("targets");
+  ASSERT_EQ(targets.at("targets").size(), 1U);
+  EXPECT_EQ(targets.at("targets").at(0).at("name"), "rootfs-v2.img");
+  EXPECT_EQ(targets.at("targets").at(0).at("sha256"),
+            to_hex(streaming::digest_of(streaming::HashAlgorithm::Sha256, v2)));
+
+  // An attack is reported: the Director's targets replaced by a copy signed by another key.
+  const auto director_copy = dir / "director-good";
+  std::filesystem::copy(dir / "director", director_copy, std::filesystem::copy_options::recursive);
+  auto other = tuf::TufRepository::create(static_cast<tuf::Seconds>(::time(nullptr)),
+                                          tuf::KeyType::Ed25519, false)
+                   .value();
+  ASSERT_TRUE(other.publish(dir / "other"));
+  std::filesystem::copy_file(dir / "other/targets.json", dir / "director/targets.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto refused = update();
+  expect_exit(refused, 30);
+  const std::string& r_attack_err = refused.err;
+  const auto sent = director_server->put_body("/manifest");
+  ASSERT_TRUE(sent.has_value());
+  const Json m = verified_manifest(*sent);
+  const auto attack =
+      m.at("ecu_version_manifests").at("primary").at("signed").at("attacks_detected");
+  EXPECT_NE(attack, "") << m.dump();
+  EXPECT_NE(r_attack_err.find(attack.get<std::string>()), std::string::npos) << r_attack_err;
+  EXPECT_EQ(json_of("targets").at("targets").at(0).at("name"), "rootfs-v2.img");  // still there
+
+  // --send delivers a fresh one.
+  auto sent_again = ratchet({"manifest", "--config", (dir / "ratchet.toml").string(), "--send"});
+  ASSERT_EQ(sent_again.exit_code, 0) << sent_again.err;
+  EXPECT_EQ(director_server->put_body("/manifest"),
+            sent_again.out.substr(0, sent_again.out.size() - 1));
+}
+
+TEST_F(UpdateE2E, JsonProgressLinesThenTheOutcome) {
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  image_server->set_fault(
+      {.fault = test::HttpFault::Slow, .bytes_per_second = 4u << 20, .only_path = v2_path()});
+  auto r = update({"--json"});
+  ASSERT_EQ(r.exit_code, 10) << r.err;
+  std::vector<Json> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(Json::parse(line, nullptr, false));
+    ASSERT_FALSE(lines.back().is_discarded()) << line;
+  }
+  ASSERT_GE(lines.size(), 3U) << r.out;  // at least one in-flight line, the last one, the outcome
+  std::uint64_t done = 0;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].at("stage"), "install primary");
+    EXPECT_EQ(lines[i].at("total"), v2.size());
+    EXPECT_GE(lines[i].at("done").get<std::uint64_t>(), done);
+    done = lines[i].at("done").get<std::uint64_t>();
+  }
+  EXPECT_EQ(lines[lines.size() - 2].at("finished"), true);
+  EXPECT_EQ(done, v2.size());
+  EXPECT_EQ(lines.back().at("outcome"), "reboot-needed");
+  EXPECT_EQ(lines.back().at("installed").at(0), "primary: rootfs-v2.img");
+}
+
+// Power cut (SIGKILL) at many points of one update, each run picking up where the last one
+// stopped; then a run that completes. Nothing is trusted or armed half-way.
+TEST_F(UpdateE2E, PowerCutsAtManyPointsThenARerunCompletes) {
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  const auto env0 = test::read_bytes(env_files.copy0);
+  image_server->set_fault(
+      {.fault = test::HttpFault::Slow, .bytes_per_second = 2u << 20, .only_path = v2_path()});
+  int killed = 0;
+  for (const int ms : {5, 40, 150, 400, 700, 900, 1100, 1300}) {
+    auto r = update({}, std::chrono::milliseconds(ms));
+    if (r.signal == SIGKILL) {
+      ++killed;
+      // A trial boot is never armed before its record is committed (recorded, then armed).
+      if (test::read_bytes(env_files.copy0) != env0) {
+        EXPECT_TRUE(trial().has_value());
+      }
+      EXPECT_EQ(test::read_bytes(dir / "slot_a.img"), v1);
+    } else {
+      EXPECT_EQ(r.exit_code, 10) << r.err;  // this machine was quick enough to finish
+      break;
+    }
+  }
+  EXPECT_GT(killed, 0);
+  image_server->set_fault({});
+  expect_exit(update(), 10);
+  EXPECT_EQ(slot_b_image(), v2);
+  EXPECT_EQ(boot_status().at("next"), "b");
+  EXPECT_EQ(json_of("status").at("state"), "ok");
+  // Later runs resumed: they asked only for the rest of the payload (when the cuts came so late
+  // that the payload was complete, the last run only records and arms the trial).
+  bool resumed = false;
+  for (const auto& req : image_server->requests())
+    if (req.target == v2_path() && req.range.starts_with("bytes=") &&
+        !req.range.starts_with("bytes=0-"))
+      resumed = true;
+  EXPECT_TRUE(resumed || killed < 4) << killed << " runs killed, none resumed";
+  ASSERT_TRUE(trial().has_value());
 }
 
 }  // namespace

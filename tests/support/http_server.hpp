@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +42,14 @@ class HttpServer {
   [[nodiscard]] std::vector<HttpRequestRecord> requests() const { return server_->requests(); }
   void clear_requests() { server_->clear_requests(); }
 
+  // The last body PUT to `path` ("/manifest"), if any: the server accepts PUTs (answering 200)
+  // and keeps them here instead of writing files.
+  [[nodiscard]] std::optional<std::string> put_body(const std::string& path) const;
+
  private:
-  std::unique_ptr<repo::HttpFileServer> server_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> puts_;
+  std::unique_ptr<repo::HttpFileServer> server_;  // last: stopped before the map goes
 };
 
 }  // namespace ratchet::test
