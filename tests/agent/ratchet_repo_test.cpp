@@ -18,6 +18,7 @@
 #include "streaming/zstd_decoder.hpp"
 #include "tests/support/background_process.hpp"
 #include "tests/support/data.hpp"
+#include "tests/support/nginx.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -536,43 +537,17 @@ TEST_F(RatchetRepo, ProvisioningKeysAndRecords) {
 
 // The repository is plain static files: Debian's nginx serves it to `ratchet fetch` as well.
 TEST_F(RatchetRepo, NginxServesTheRepositoryAsStaticFiles) {
-  const char* nginx = "/usr/sbin/nginx";
-  if (!fs::exists(nginx)) GTEST_SKIP() << "nginx is not installed (scripts/setup.sh installs it)";
+  if (!test::Nginx::available())
+    GTEST_SKIP() << "nginx is not installed (scripts/setup.sh installs it)";
   init_with_v1("zstd");
   ok({"assign", repo.string(), "--device", "dev-1", "--ecu", "ecu-1", "--hardware-id", "board-a",
       "--target", "fw-1.img"});
-  const fs::path prefix = dir / "nginx";
-  fs::create_directories(prefix / "logs");
-  const unsigned short port = test::free_loopback_port();
   // Only image/ and director/ are served; private/ (keys) never is.
-  std::ofstream(prefix / "nginx.conf") << fmt::format(R"(
-worker_processes 1;
-master_process off;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {0}/body;
-  proxy_temp_path {0}/proxy;
-  fastcgi_temp_path {0}/fastcgi;
-  uwsgi_temp_path {0}/uwsgi;
-  scgi_temp_path {0}/scgi;
-  types {{ application/json json; }}
-  default_type application/octet-stream;
-  server {{
-    listen 127.0.0.1:{1};
-    root {2};
-    location /image/ {{ }}
-    location /director/ {{ }}
-    location / {{ return 404; }}
-  }}
-}}
-)",
-                                                      prefix.string(), port, repo.string());
-  test::BackgroundProcess server(
-      {nginx, "-c", (prefix / "nginx.conf").string(), "-p", prefix.string(), "-g",
-       fmt::format("daemon off; pid {}/nginx.pid; error_log stderr;", prefix.string())},
-      prefix / "nginx");
-  ASSERT_TRUE(test::wait_for_port(port)) << server.err();
+  test::Nginx server(dir / "nginx", repo, R"(
+    location /image/ { }
+    location /director/ { }
+    location / { return 404; })");
+  const unsigned short port = server.port();
   const std::string url = fmt::format("http://127.0.0.1:{}", port);
   EXPECT_EQ(http(url + "/private/config.json").status, 404);
   const auto r = fetch(url);

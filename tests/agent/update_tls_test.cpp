@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "tests/agent/update_e2e_fixture.hpp"
-#include "tests/support/background_process.hpp"
+#include "tests/support/nginx.hpp"
 
 namespace ratchet::update {
 namespace {
@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 class UpdateTls : public UpdateE2E {
  protected:
   fs::path pki;
-  std::unique_ptr<test::BackgroundProcess> nginx;
+  std::unique_ptr<test::Nginx> nginx;
   unsigned short port = 0;
 
   bool openssl(const std::vector<std::string>& args) {
@@ -44,50 +44,26 @@ class UpdateTls : public UpdateE2E {
 
   void SetUp() override {
     UpdateE2E::SetUp();
-    const char* bin = "/usr/sbin/nginx";
-    if (!fs::exists(bin)) GTEST_SKIP() << "nginx is not installed (scripts/setup.sh installs it)";
+    if (!test::Nginx::available())
+      GTEST_SKIP() << "nginx is not installed (scripts/setup.sh installs it)";
     pki = dir / "pki";
     fs::create_directories(pki);
     ASSERT_TRUE(issue("ca", "ratchet test CA", ""));
     ASSERT_TRUE(issue("other-ca", "someone else's CA", ""));
     ASSERT_TRUE(issue("server", "127.0.0.1", "ca", "subjectAltName=IP:127.0.0.1\n"));
     ASSERT_TRUE(issue("device", "dev-1", "ca", "extendedKeyUsage=clientAuth\n"));
-    const fs::path prefix = dir / "nginx";
-    fs::create_directories(prefix / "logs");
-    port = test::free_loopback_port();
-    std::ofstream(prefix / "nginx.conf")
-        << fmt::format(R"(
-worker_processes 1;
-master_process off;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {0}/body;
-  proxy_temp_path {0}/proxy;
-  fastcgi_temp_path {0}/fastcgi;
-  uwsgi_temp_path {0}/uwsgi;
-  scgi_temp_path {0}/scgi;
-  default_type application/octet-stream;
-  server {{
-    listen 127.0.0.1:{1} ssl;
-    ssl_certificate {2}/server.pem;
-    ssl_certificate_key {2}/server.key;
-    ssl_client_certificate {2}/ca.pem;
+    nginx = std::make_unique<test::Nginx>(dir / "nginx", dir.path(),
+                                          fmt::format(R"(
+    ssl_certificate {0}/server.pem;
+    ssl_certificate_key {0}/server.key;
+    ssl_client_certificate {0}/ca.pem;
     ssl_verify_client on;
-    root {3};
     location /image/ {{ }}
     location /director/ {{ }}
-    location / {{ return 404; }}
-  }}
-}}
-)",
-                       prefix.string(), port, pki.string(), dir.path().string());
-    nginx = std::make_unique<test::BackgroundProcess>(
-        std::vector<std::string>{
-            bin, "-c", (prefix / "nginx.conf").string(), "-p", prefix.string(), "-g",
-            fmt::format("daemon off; pid {}/nginx.pid; error_log stderr;", prefix.string())},
-        prefix / "nginx");
-    ASSERT_TRUE(test::wait_for_port(port)) << nginx->err();
+    location / {{ return 404; }})",
+                                                      pki.string()),
+                                          true);
+    port = nginx->port();
     image_url = fmt::format("https://127.0.0.1:{}/image/", port);
     assign("rootfs-v2.img", v2, "primary");
     publish();
