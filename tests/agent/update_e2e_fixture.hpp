@@ -44,6 +44,7 @@ class UpdateE2E : public ::testing::Test {
   std::string extra_ecus;
   std::string image_url;                         // empty: the loopback test server's
   std::string server_extra;                      // more [server] lines (TLS)
+  std::string boot_extra;                        // more [boot] lines
   std::filesystem::path slot_a_dev, slot_b_dev;  // the slots as the config names them
 
   void SetUp() override {
@@ -108,7 +109,7 @@ class UpdateE2E : public ::testing::Test {
         << "[boot]\nfw_env_config = \"" << env_files.config.string() << "\"\n"
         << "env_defaults = \"" << env_files.defaults.string() << "\"\n"
         << "cmdline = \"" << (dir / "cmdline").string() << "\"\n"
-        << "[limits]\nretries = 0\ncheckpoint_interval = 1048576\n"
+        << boot_extra << "[limits]\nretries = 0\ncheckpoint_interval = 1048576\n"
         << "[[ecu]]\nserial = \"primary\"\nhardware_id = \"board-a\"\n"
         << "slot_a = \"" << (slot_a_dev.empty() ? dir / "slot_a.img" : slot_a_dev).string()
         << "\"\n"

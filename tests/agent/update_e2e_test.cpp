@@ -91,6 +91,43 @@ TEST_F(UpdateE2E, OfflineBundleGetsTheSameVerification) {
       2);
 }
 
+// A bundle older than what the device already trusts: refused with the reason, nothing changes.
+TEST_F(UpdateE2E, BundleOlderThanTheTrustedSetIsRefused) {
+  std::filesystem::create_directories(dir / "old-usb");
+  std::filesystem::copy(dir / "director", dir / "old-usb/director",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(dir / "image", dir / "old-usb/image",
+                        std::filesystem::copy_options::recursive);
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  expect_exit(update(), 10);
+  const Json floors = json_of("status").at("floors"), offered = json_of("targets");
+  const auto env0 = test::read_bytes(env_files.copy0), env1 = test::read_bytes(env_files.copy1);
+  expect_exit(
+      ratchet({"install", (dir / "old-usb").string(), "--config", (dir / "ratchet.toml").string()}),
+      30, "RollbackAttempt");
+  EXPECT_EQ(test::read_bytes(env_files.copy0), env0);
+  EXPECT_EQ(test::read_bytes(env_files.copy1), env1);
+  EXPECT_EQ(slot_b_image(), v2);
+  EXPECT_EQ(json_of("status").at("ecus").at("primary").at("trial").at("name"), "rootfs-v2.img");
+  EXPECT_EQ(json_of("status").at("floors"), floors);  // the trusted metadata did not move
+  EXPECT_EQ(json_of("targets"), offered);
+}
+
+TEST_F(UpdateE2E, RebootFlagRunsTheConfiguredRebootCommand) {
+  boot_extra = "reboot_command = \"touch " + (dir / "rebooted").string() + "\"\n";
+  write_config();
+  expect_exit(update({"--reboot"}), 0);  // nothing to do: no reboot
+  EXPECT_FALSE(std::filesystem::exists(dir / "rebooted"));
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  expect_exit(update({"--reboot"}), 10);
+  EXPECT_TRUE(std::filesystem::exists(dir / "rebooted"));
+  boot_extra = "reboot_command = \"false\"\n";  // a reboot that fails is a local failure
+  write_config();
+  expect_exit(update({"--reboot"}), 40);
+}
+
 TEST_F(UpdateE2E, ServerDownIsTransient) {
   director_server.reset();
   expect_exit(update(), 20);
@@ -238,6 +275,21 @@ TEST_F(UpdateE2E, JsonProgressLinesThenTheOutcome) {
   EXPECT_EQ(done, v2.size());
   EXPECT_EQ(lines.back().at("outcome"), "reboot-needed");
   EXPECT_EQ(lines.back().at("installed").at(0), "primary: rootfs-v2.img");
+}
+
+// On a terminal (a pty from script(1), util-linux): one redrawn line with rate and ETA.
+TEST_F(UpdateE2E, ProgressOnATerminalIsARedrawnLine) {
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  image_server->set_fault(
+      {.fault = test::HttpFault::Slow, .bytes_per_second = 4u << 20, .only_path = v2_path()});
+  const std::string cmd =
+      std::string(RATCHET_BINARY) + " update --config '" + (dir / "ratchet.toml").string() + "'";
+  const auto r = test::run_process({"script", "-qec", cmd, "/dev/null"});
+  EXPECT_EQ(r.exit_code, 10) << r.out << r.err;
+  EXPECT_NE(r.out.find("\rinstall primary:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ETA"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100.0%"), std::string::npos) << r.out;
 }
 
 // Power cut (SIGKILL) at many points of one update, each run picking up where the last one
