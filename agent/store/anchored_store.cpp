@@ -1,6 +1,14 @@
 #include "agent/store/anchored_store.hpp"
 
+#include <cerrno>
+#include <chrono>
 #include <optional>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "common/file.hpp"
 
 namespace ratchet::store {
 namespace {
@@ -30,9 +38,28 @@ Result<std::vector<std::string>> keys_with_prefix(const LmdbStore& db, std::stri
   return keys;
 }
 
+// open() and commit() run one at a time across processes: a `ratchet status` during an update
+// must not take the update's in-flight commit for a crashed one and discard it. Held for the call
+// only; commits take milliseconds, so waiting is bounded.
+Result<UniqueFd> lock_state(const std::filesystem::path& dir) {
+  const auto path = dir / "state.lock";
+  auto fd = RATCHET_TRY(open_file(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  constexpr auto kPoll = std::chrono::milliseconds(10);
+  constexpr int kTries = 3000;  // 30 s
+  for (int i = 0;; ++i) {
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
+    if (errno != EWOULDBLOCK && errno != EINTR) return fail(errno_error(errno, path.string()));
+    if (i >= kTries)
+      return fail(Code::Busy, "{}: another ratchet process has held the rollback state for 30 s",
+                  path.string());
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 }  // namespace
 
 Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
+  const auto lock = RATCHET_TRY(lock_state(db.dir()));
   AnchoredStore s(db, anchor);
   const auto dir = db.dir().string();
   const auto current = RATCHET_TRY(db.get(kStateCurrent));
@@ -57,6 +84,7 @@ Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
     auto record = unseal(*current, *anchor.key, fmt::format("rollback state in {}", dir));
     if (record && record->epoch == epoch) {
       s.record_ = std::move(*record);
+      s.sealed_ = *current;
       if (pending) RATCHET_TRY(s.discard_pending());  // a commit that never reached its point
       RATCHET_TRY(s.check_entries(s.record_));
       RATCHET_TRY(s.settle_generation());
@@ -81,6 +109,7 @@ Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
     if (record && record->epoch == epoch) {
       RATCHET_TRY(s.promote(*record, *pending));
       s.record_ = std::move(*record);
+      s.sealed_ = *pending;
       RATCHET_TRY(s.check_entries(s.record_));
       RATCHET_TRY(s.settle_generation());
       return s;
@@ -177,6 +206,14 @@ Status AnchoredStore::commit(const Change& change) {
   for (const auto& [key, value] : change.puts)
     next.digests[key] = digest_hex(value);
 
+  const auto lock = RATCHET_TRY(lock_state(db_->dir()));
+  // Another process may have committed since this one loaded the state: its changes are not in
+  // `next`, so committing would undo them. Refuse; the caller runs again on the new state.
+  if (!replacing_ && RATCHET_TRY(db_->get(kStateCurrent)) != std::optional(sealed_))
+    return fail(Code::Busy,
+                "the rollback state in {} changed since this process loaded it (another ratchet "
+                "run committed); run again",
+                db_->dir().string());
   const std::uint64_t epoch = RATCHET_TRY(anchor_.counters->read(Counter::Epoch));
   if (!replacing_ && epoch != record_.epoch)
     return fail(Code::StateRollback, "the epoch counter moved from {} to {} since the state loaded",
@@ -217,7 +254,9 @@ Status AnchoredStore::commit(const Change& change) {
 
   // 4. Promote.
   replacing_ = false;
-  return promote(next, sealed);
+  RATCHET_TRY(promote(next, sealed));
+  sealed_ = sealed;
+  return {};
 }
 
 }  // namespace ratchet::store

@@ -49,7 +49,8 @@ class AnchoredStore {
     std::vector<std::string> erases;
     bool new_generation = false;  // also increment the provisioning generation (re-provisioning)
   };
-  // All keys must be protected ones. On success the new state is trusted and durable.
+  // All keys must be protected ones. On success the new state is trusted and durable. Busy when
+  // another process committed since this object loaded the state.
   [[nodiscard]] Status commit(const Change& change);
 
   [[nodiscard]] std::uint64_t epoch() const noexcept { return record_.epoch; }
@@ -69,6 +70,7 @@ class AnchoredStore {
   LmdbStore* db_;
   Anchor anchor_;
   StateRecord record_;
+  std::string sealed_;  // state/current as this object last read or wrote it
   bool replacing_ = false;
 };
 

@@ -3,6 +3,9 @@
 // recovers to exactly one consistent state.
 #include "agent/store/anchored_store.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,6 +178,50 @@ TEST_P(AnchoredStoreTest, CounterMovedByAnotherProcessIsStateRollback) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Code::StateRollback);
   expect_open_fails(Code::StateRollback, "older copy");
+}
+
+// Two holders of the state in one process (or two processes): the one that loaded it before the
+// other committed must not commit over it.
+TEST_P(AnchoredStoreTest, ACommitOnStaleStateIsBusyAndUndoesNothing) {
+  auto db = open_db();
+  auto first = open(db).value();
+  auto second = open(db).value();
+  ASSERT_TRUE(second.commit({.puts = {{"trusted/director/targets", "targets v8"}}, .erases = {}}));
+  auto r = first.commit({.puts = {{"trusted/director/targets", "targets v2"}}, .erases = {}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::Busy) << r.error().message();
+  EXPECT_EQ(targets(), "targets v8");
+}
+
+// `ratchet status` during an update: a process opening the state while a commit is in flight
+// waits for it, instead of taking the pending commit for a crashed one and discarding it.
+TEST_P(AnchoredStoreTest, AnotherProcessOpeningDuringACommitWaitsForIt) {
+  if (GetParam() != AnchorKind::File) GTEST_SKIP() << "swtpm serves one connection at a time";
+  pid_t child = -1;
+  {
+    auto db = open_db();
+    auto s = open(db).value();
+    s.on_step = [&](CommitStep step) {
+      if (step != CommitStep::PendingWritten) return;
+      child = ::fork();
+      if (child == 0) {
+        // As a separately started process would: none of the parent's descriptors (the held
+        // state lock among them).
+        ::close_range(3, ~0U, 0);
+        auto child_anchor = backend->open();
+        auto child_db = LmdbStore::open(dir / "state");
+        if (!child_db) ::_exit(3);
+        ::_exit(AnchoredStore::open(*child_db, child_anchor.anchor()) ? 0 : 4);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the child tries meanwhile
+    };
+    ASSERT_TRUE(s.commit({.puts = {{"trusted/director/targets", "targets v7"}}, .erases = {}}));
+  }
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(targets(), "targets v7");
 }
 
 TEST_P(AnchoredStoreTest, GenerationCounterAheadOfTheStateIsStateRollback) {
