@@ -111,14 +111,7 @@ struct ConfirmCli {
     if (watchdog.empty()) watchdog = d.watchdog.string();
     if (!watchdog_timeout) watchdog_timeout = d.watchdog_timeout;
     if (reboot_command.empty()) reboot_command = d.reboot_command;
-    if (c) {
-      if (storage_dir.empty()) storage_dir = c->storage_dir.string();
-      if (!anchor.given()) {
-        anchor.tcti = c->tcti;
-        anchor.anchor_dir = c->anchor_dir.string();
-        if (anchor.owner_auth_file.empty()) anchor.owner_auth_file = c->owner_auth_file.string();
-      }
-    }
+    if (c) fill_from(*c, storage_dir, &anchor);
     return {};
   }
 };

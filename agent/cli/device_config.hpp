@@ -22,8 +22,11 @@ struct DeviceConfigOption {
 
 void add_config_option(CLI::App& app, DeviceConfigOption& o);
 
-// Fills what the flags left empty (storage dir, anchor) from the configuration. Fails when the
-// storage dir is still unknown.
+// Fills what the flags left empty (storage dir, anchor) from a loaded configuration.
+void fill_from(const config::Config& c, std::string& storage_dir, AnchorOptions* anchor);
+
+// Loads the configuration if needed and fills as above. Fails when the storage dir is still
+// unknown.
 [[nodiscard]] Status fill_from_config(const DeviceConfigOption& config, std::string& storage_dir,
                                       AnchorOptions* anchor);
 

@@ -77,7 +77,7 @@ int run(const UpdateOptions& o) {
       return std::unique_ptr<streaming::Source>(
           std::make_unique<streaming::HttpSource>(image_url + "targets/" + path, http));
     };
-    sources.manifest_url = tuf::with_trailing_slash(c->director_url) + "manifest";
+    sources.manifest_url = update::manifest_url(*c);
   } else {
     std::filesystem::path root(o.bundle);
     std::error_code ec;
@@ -132,8 +132,7 @@ int run_manifest(const ManifestOptions& o) {
   if (!manifest) return report_error(manifest.error());
   (void)std::printf("%s\n", manifest->c_str());
   if (!o.send) return 0;
-  const std::string url = tuf::with_trailing_slash(c->director_url) + "manifest";
-  auto sent = update::http_put_json(url, *manifest, http_options(*c));
+  auto sent = update::http_put_json(update::manifest_url(*c), *manifest, http_options(*c));
   return sent ? 0 : report_error(sent.error());
 }
 

@@ -105,7 +105,7 @@ Result<EcuResult> EcuInstaller::install(
   auto source = source_for_(image_.target_path(t.name, t.image));
   log::notice("ECU {}: installing {} ({}) into {}", ecu.serial, t.name,
               streaming::format_name(spec.format), req.target.string());
-  RATCHET_TRY_CTX(streaming::install(*source, req), "ECU " + ecu.serial);
+  RATCHET_TRY(streaming::install(*source, req));
 
   store::InstalledImage image{t.name,
                               sha,
@@ -123,8 +123,7 @@ Result<EcuResult> EcuInstaller::install(
   }
   if (ecu.kind == config::EcuKind::Command) {
     const std::string cmd = ecu.command + " '" + ecu.path.string() + "'";
-    RATCHET_TRY_CTX(bootctl::run_health_checks({{cmd, std::chrono::seconds(600)}}, nullptr),
-                    "ECU " + ecu.serial);
+    RATCHET_TRY(bootctl::run_health_checks({{cmd, std::chrono::seconds(600)}}, nullptr));
   }
   RATCHET_TRY(store::record_installed(anchored_, ecu.serial, image));
   return EcuResult::Installed;

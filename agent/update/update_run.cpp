@@ -68,6 +68,10 @@ ManifestInput manifest_input(const config::Config& config, std::uint64_t generat
 
 }  // namespace
 
+std::string manifest_url(const config::Config& config) {
+  return tuf::with_trailing_slash(config.director_url) + "manifest";
+}
+
 Result<std::string> signed_manifest(const config::Config& config) {
   auto anchor = RATCHET_TRY(open_anchor(config));
   auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
@@ -135,11 +139,9 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     };
     auto result = installer.install(*ecu, t, progress);
     if (!result) {
-      const std::string& message = result.error().message();
-      if (message.starts_with("ECU " + ecu->serial + ":"))
-        log::error("{}", message);
-      else
-        log::error("ECU {}: {}", ecu->serial, message);
+      // Every ECU failure names its ECU here, once, for the log, the manifest and the exit.
+      result.error().context("ECU " + ecu->serial);
+      log::error("{}", result.error().message());
       manifest.results[ecu->serial] = describe_error(result.error());
       if (!first_failure) first_failure = std::move(result).error();
       continue;

@@ -44,6 +44,9 @@ struct RunReport {
 [[nodiscard]] Result<RunReport> run_update(const config::Config& config, Sources& sources,
                                            const RunOptions& options);
 
+// Where the signed manifest goes: PUT <director_url>/manifest.
+[[nodiscard]] std::string manifest_url(const config::Config& config);
+
 // `ratchet manifest`: the signed manifest of what the device runs now, with the last run's
 // per-ECU results and any attack it detected. Verifies the anchored state first.
 [[nodiscard]] Result<std::string> signed_manifest(const config::Config& config);
