@@ -39,7 +39,7 @@ Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t m
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(errno_error(errno, path.string()));
   if (!S_ISREG(st.st_mode))
-    return fail(Code::InvalidArgument, "{}: not a regular file", path.string());
+    return fail(Code::Io, "{}: not a regular file", path.string());
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
     return fail(Code::TooLarge, "{}: {} bytes, more than the limit of {}", path.string(),
                 st.st_size, max_bytes);
@@ -71,15 +71,46 @@ Status sync_directory(const std::filesystem::path& dir) {
   return {};
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> data,
-                         unsigned mode) {
+std::filesystem::path atomic_temp_path(const std::filesystem::path& path) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
-  {
-    auto fd = RATCHET_TRY(open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
-    RATCHET_TRY(write_all(fd.get(), data, tmp.string()));
-    if (::fsync(fd.get()) != 0) return fail(errno_error(errno, tmp.string()));
-    if (const int err = fd.close_checked(); err != 0) return fail(errno_error(err, tmp.string()));
+  return tmp;
+}
+
+Status remove_file(const std::filesystem::path& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return fail(Code::Io, "{}: cannot remove: {}", path.string(), std::strerror(errno));
+  return {};
+}
+
+Result<bool> path_exists(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT) return false;
+  return fail(Code::Io, "{}: {}", path.string(), std::strerror(errno));
+}
+
+namespace {
+
+Status write_and_sync(const std::filesystem::path& tmp, std::span<const std::byte> data,
+                      unsigned mode) {
+  auto fd = RATCHET_TRY(open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+  RATCHET_TRY(write_all(fd.get(), data, tmp.string()));
+  if (::fsync(fd.get()) != 0) return fail(errno_error(errno, tmp.string()));
+  if (const int err = fd.close_checked(); err != 0) return fail(errno_error(err, tmp.string()));
+  return {};
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> data,
+                         unsigned mode) {
+  const std::filesystem::path tmp = atomic_temp_path(path);
+  // A partial temporary file must not stay behind: on a full disk it would keep the space that
+  // every later write needs.
+  if (auto written = write_and_sync(tmp, data, mode); !written) {
+    (void)::unlink(tmp.c_str());  // best effort: the write error is the one to report
+    return written;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

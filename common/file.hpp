@@ -18,10 +18,22 @@ namespace ratchet {
                                             std::uint64_t max_bytes);
 
 // Replaces `path` with `data` so that after a crash it holds either the old or the new content.
+// The data goes to atomic_temp_path(path) first; on every failure that file is removed again (a
+// crash can still leave it: remove_file() it before the next write needs the space).
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path,
                                        std::span<const std::byte> data, unsigned mode = 0644);
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                                        unsigned mode = 0644);
+
+// `<path>.tmp`: where write_file_atomic() stages the new content of `path`.
+[[nodiscard]] std::filesystem::path atomic_temp_path(const std::filesystem::path& path);
+
+// unlink(2); a missing file is fine, any other failure is Io naming the path.
+[[nodiscard]] Status remove_file(const std::filesystem::path& path);
+
+// Whether `path` exists (stat(2), symlinks followed). Only ENOENT means "missing": any other
+// failure (EACCES, EIO, ENOTDIR, ELOOP) is an Io error naming the path, never taken for absent.
+[[nodiscard]] Result<bool> path_exists(const std::filesystem::path& path);
 
 // open(2) with O_CLOEXEC, errors naming the path.
 [[nodiscard]] Result<UniqueFd> open_file(const std::filesystem::path& path, int flags,

@@ -5,6 +5,7 @@
 
 #include "common/file.hpp"
 #include "common/hex.hpp"
+#include "common/log.hpp"
 
 namespace ratchet::streaming {
 namespace {
@@ -32,10 +33,21 @@ std::filesystem::path head_path(const std::filesystem::path& checkpoint) {
   return p;
 }
 
+Status remove_checkpoint_temps(const std::filesystem::path& checkpoint) {
+  RATCHET_TRY(remove_file(atomic_temp_path(checkpoint)));
+  return remove_file(atomic_temp_path(head_path(checkpoint)));
+}
+
+Status remove_checkpoint_files(const std::filesystem::path& checkpoint) {
+  RATCHET_TRY(remove_file(checkpoint));
+  RATCHET_TRY(remove_file(head_path(checkpoint)));
+  return remove_checkpoint_temps(checkpoint);
+}
+
 void remove_checkpoint(const std::filesystem::path& checkpoint) noexcept {
-  std::error_code ec;
-  std::filesystem::remove(checkpoint, ec);
-  std::filesystem::remove(head_path(checkpoint), ec);
+  if (checkpoint.empty()) return;
+  if (auto removed = remove_checkpoint_files(checkpoint); !removed)
+    log::warning("{}", removed.error().message());
 }
 
 Status Checkpoint::save(const std::filesystem::path& path) const {

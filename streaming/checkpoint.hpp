@@ -25,7 +25,12 @@ struct Checkpoint {
 };
 
 [[nodiscard]] std::filesystem::path head_path(const std::filesystem::path& checkpoint);
-// Removes the checkpoint and its head file; missing files are fine.
+// Removes the checkpoint, its head file and their temporary files; missing files are fine, any
+// other failure is Io naming the file.
+[[nodiscard]] Status remove_checkpoint_files(const std::filesystem::path& checkpoint);
+// The same, where the failure can only be logged (the install's own error is the one to report).
 void remove_checkpoint(const std::filesystem::path& checkpoint) noexcept;
+// Only the temporary files a crash in the middle of saving the checkpoint or its head left.
+[[nodiscard]] Status remove_checkpoint_temps(const std::filesystem::path& checkpoint);
 
 }  // namespace ratchet::streaming

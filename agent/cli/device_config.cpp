@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/file.hpp"
+
 namespace ratchet::cli {
 
 void add_config_option(CLI::App& app, DeviceConfigOption& o) {
@@ -11,8 +13,9 @@ void add_config_option(CLI::App& app, DeviceConfigOption& o) {
 }
 
 Result<std::optional<config::Config>> DeviceConfigOption::load() const {
-  std::error_code ec;
-  if (path.empty() && !std::filesystem::exists(config::kDefaultPath, ec))
+  // Only a default that is not there means "no configuration": one that cannot be looked at
+  // (EACCES, EIO) is an Io error naming it, not a silent fallback to flags.
+  if (path.empty() && !RATCHET_TRY(path_exists(config::kDefaultPath)))
     return std::optional<config::Config>();
   return std::optional(
       RATCHET_TRY(config::load_config(path.empty() ? std::string(config::kDefaultPath) : path)));

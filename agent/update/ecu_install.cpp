@@ -1,11 +1,13 @@
 #include "agent/update/ecu_install.hpp"
 
 #include "agent/store/installed_images.hpp"
+#include "agent/update/file_replacement.hpp"
 #include "agent/update/image_spec.hpp"
 #include "bootctl/health_checks.hpp"
 #include "common/constant_time.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
+#include "streaming/checkpoint.hpp"
 #include "streaming/digest_check.hpp"
 #include "streaming/memory_sink.hpp"
 
@@ -19,6 +21,22 @@ const std::filesystem::path& slot_path(const config::EcuConfig& ecu, Slot s) {
 }
 
 }  // namespace
+
+std::filesystem::path checkpoint_path(const config::Config& config, const config::EcuConfig& ecu) {
+  return config.storage_dir / "checkpoints" / (ecu.serial + ".ckpt");
+}
+
+Status remove_leftovers(const config::Config& config) {
+  for (const auto& ecu : config.ecus) {
+    if (ecu.kind == config::EcuKind::AbRootfs) {
+      RATCHET_TRY(streaming::remove_checkpoint_temps(checkpoint_path(config, ecu)));
+    } else {
+      RATCHET_TRY(remove_replacement_temp(ecu.path));
+      RATCHET_TRY(streaming::remove_checkpoint_files(checkpoint_path(config, ecu)));
+    }
+  }
+  return {};
+}
 
 Result<streaming::ChunkList> EcuInstaller::fetch_chunks(const std::string& name,
                                                         std::uint64_t length,
@@ -90,11 +108,20 @@ Result<EcuResult> EcuInstaller::install(
   req.image_length = spec.image_length;
   req.image_digests = spec.image_digests;
   req.chunks = chunks ? &*chunks : nullptr;
-  req.target = write_to ? slot_path(ecu, *write_to) : ecu.path;
-  std::error_code ec;
-  std::filesystem::create_directories(config_.storage_dir / "checkpoints", ec);
-  req.checkpoint = config_.storage_dir / "checkpoints" / (ecu.serial + ".ckpt");
-  req.checkpoint_interval = config_.checkpoint_interval;
+  // A slot is written in place (it is not booted until armed); a file never is: its image goes
+  // to a temporary file beside it that replaces it only once complete and verified. A file
+  // replacement restarts rather than resumes, so only a slot has a checkpoint.
+  std::optional<FileReplacement> replacement;
+  if (write_to) {
+    req.target = slot_path(ecu, *write_to);
+    std::error_code ec;
+    std::filesystem::create_directories(config_.storage_dir / "checkpoints", ec);
+    req.checkpoint = checkpoint_path(config_, ecu);
+    req.checkpoint_interval = config_.checkpoint_interval;
+  } else {
+    replacement.emplace(RATCHET_TRY(FileReplacement::begin(ecu.path, "path")));
+    req.target = replacement->temp();
+  }
   req.on_progress = on_progress;
   if (spec.delta_base) {
     if (!active) return fail(Code::BadMetadata, "target {}: a delta needs an A/B ECU", t.name);
@@ -104,8 +131,10 @@ Result<EcuResult> EcuInstaller::install(
   }
   auto source = source_for_(image_.target_path(t.name, t.image));
   log::notice("ECU {}: installing {} ({}) into {}", ecu.serial, t.name,
-              streaming::format_name(spec.format), req.target.string());
+              streaming::format_name(spec.format),
+              write_to ? req.target.string() : ecu.path.string());
   RATCHET_TRY(streaming::install(*source, req));
+  if (replacement) RATCHET_TRY(replacement->commit());
 
   store::InstalledImage image{t.name,
                               sha,

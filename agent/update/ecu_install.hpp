@@ -1,7 +1,8 @@
 // Installing one verified target into one ECU: an A/B root filesystem (the inactive slot, then a
 // trial boot), a file, or a file handed to a command. Floors are checked first; the image is
 // streamed in one verified pass (chunk list: nothing unverified reaches the slot), resumable
-// after a power cut; the store records it as the ECU's trial (A/B) or installed image.
+// after a power cut for a slot; a file is replaced atomically (file_replacement.hpp). The store
+// records it as the ECU's trial (A/B) or installed image.
 #pragma once
 
 #include <functional>
@@ -15,6 +16,16 @@
 #include "streaming/install.hpp"
 
 namespace ratchet::update {
+
+// Where an A/B ECU's install keeps its checkpoint (storage_dir/checkpoints/<serial>.ckpt).
+[[nodiscard]] std::filesystem::path checkpoint_path(const config::Config& config,
+                                                    const config::EcuConfig& ecu);
+
+// What an interrupted run may have left behind, removed at the start of every run (before
+// anything else needs space): every file ECU's temporary file and its (older versions')
+// checkpoint, and the half-written temporary files of every slot's checkpoint. A slot's
+// checkpoint itself stays: the next install resumes from it.
+[[nodiscard]] Status remove_leftovers(const config::Config& config);
 
 enum class EcuResult : std::uint8_t { UpToDate, Installed, TrialArmed };
 

@@ -84,6 +84,8 @@ Result<std::string> signed_manifest(const config::Config& config) {
 Result<RunReport> run_update(const config::Config& config, Sources& sources,
                              const RunOptions& options) {
   const auto lock = RATCHET_TRY(take_lock(config.storage_dir));
+  // First, before anything needs space: what a killed or failed run left.
+  RATCHET_TRY(remove_leftovers(config));
   auto anchor = RATCHET_TRY(open_anchor(config));
   auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
   auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));

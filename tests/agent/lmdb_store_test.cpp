@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tmpfs.hpp"
 
 namespace ratchet::store {
 namespace {
@@ -27,6 +28,23 @@ TEST(LmdbStore, CommitIsAllOrNothingAndPersists) {
   const auto all = db.scan("trusted/").value();
   ASSERT_EQ(all.size(), 1U);
   EXPECT_EQ(all.begin()->first, "trusted/image/targets");
+}
+
+// A full disk is OutOfSpace naming the store's directory, and the store is unchanged.
+TEST(LmdbStore, AFullDiskIsOutOfSpaceNamingTheStore) {
+  test::TempDir dir;
+  test::Tmpfs small(dir / "small", 2u << 20);
+  if (!small.mounted()) GTEST_SKIP() << small.error();
+  auto db = LmdbStore::open(small / "state").value();
+  ASSERT_TRUE(db.commit({{"device/id", "dev-1"}}));
+  small.fill("filler", 0);
+  const auto r = db.commit({{"trusted/image/targets", std::string(1u << 20, 'x')}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::OutOfSpace) << r.error().message();
+  EXPECT_NE(r.error().message().find((small / "state").string()), std::string::npos)
+      << r.error().message();
+  EXPECT_EQ(db.get("device/id").value(), "dev-1");
+  EXPECT_FALSE(db.get("trusted/image/targets").value().has_value());
 }
 
 TEST(LmdbStore, AStoreOfAnotherFormatIsRefused) {

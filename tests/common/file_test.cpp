@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tmpfs.hpp"
 
 namespace ratchet {
 namespace {
@@ -48,9 +49,43 @@ TEST(File, MissingFileIsNotFoundNamingThePath) {
   EXPECT_NE(r.error().message().find("absent"), std::string::npos);
 }
 
-TEST(File, DirectoryIsNotARegularFile) {
+// A directory where a file should be is a problem of this device's files (Io, exit 40), never a
+// usage error: a key or counter file replaced by a directory must not read as a bad command line.
+TEST(File, DirectoryIsNotARegularFileAndAnIoErrorNamingIt) {
   test::TempDir dir;
-  EXPECT_EQ(read_file(dir.path(), 10).error().code(), Code::InvalidArgument);
+  const auto r = read_file(dir.path(), 10);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::Io);
+  EXPECT_NE(r.error().message().find(dir.path().string()), std::string::npos);
+}
+
+// Only ENOENT is "missing"; a path that cannot be looked at is Io naming it (std::filesystem's
+// exists() says false for ENOTDIR and for EACCES).
+TEST(File, PathExistsOnlyTakesEnoentForMissing) {
+  test::TempDir dir;
+  std::ofstream(dir / "file") << "x";
+  EXPECT_TRUE(path_exists(dir / "file").value());
+  EXPECT_FALSE(path_exists(dir / "absent").value());
+  const auto r = path_exists(dir / "file" / "below");  // ENOTDIR
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::Io);
+  EXPECT_NE(r.error().message().find((dir / "file" / "below").string()), std::string::npos);
+}
+
+// A write that fails on a full disk leaves no temporary file behind to keep the space.
+TEST(File, WriteAtomicOnAFullDiskLeavesNoTemporaryFile) {
+  test::TempDir dir;
+  test::Tmpfs small(dir / "small", 1u << 20);
+  if (!small.mounted()) GTEST_SKIP() << small.error();
+  ASSERT_TRUE(write_file_atomic(small / "counter", std::string_view("1\n")));
+  small.fill("filler", 0);
+  const auto r = write_file_atomic(small / "counter", std::string(256u << 10, 'x'));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::OutOfSpace);
+  EXPECT_NE(r.error().message().find((small / "counter.tmp").string()), std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(std::filesystem::exists(small / "counter.tmp"));
+  EXPECT_EQ(read_file(small / "counter", 10).value(), "1\n");
 }
 
 TEST(File, WriteIntoMissingDirectoryFails) {

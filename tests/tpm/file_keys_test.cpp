@@ -83,5 +83,28 @@ TEST(FileSigningKey, ARsaKeyIsRefused) {
   EXPECT_EQ(key.public_key_pem().error().code(), Code::BadKey);
 }
 
+// Only a key that is not there is NotProvisioned (and only then does create() make one): a key
+// that is there but cannot be read is Io naming it, and create() leaves it alone.
+TEST(FileKeys, AKeyThatCannotBeReadIsIoNeverMissing) {
+  test::TempDir dir;
+  std::filesystem::create_directory(dir / "ecu.pem");  // a directory where the key should be
+  std::filesystem::create_directory(dir / "state.key");
+  std::ofstream(dir / "file") << "x";                  // ENOTDIR below it
+  const auto expect_io = [](const Error& e, const std::filesystem::path& p) {
+    EXPECT_EQ(e.code(), Code::Io) << e.message();
+    EXPECT_NE(e.message().find(p.string()), std::string::npos) << e.message();
+  };
+  FileSigningKey ecu(dir / "ecu.pem");
+  expect_io(ecu.public_key_pem().error(), dir / "ecu.pem");
+  expect_io(ecu.create().error(), dir / "ecu.pem");
+  FileStateKey state(dir / "state.key");
+  expect_io(state.mac(digest_of(1)).error(), dir / "state.key");
+  expect_io(state.create().error(), dir / "state.key");
+  FileSigningKey below(dir / "file" / "ecu.pem");
+  expect_io(below.public_key_pem().error(), dir / "file" / "ecu.pem");
+  expect_io(below.create().error(), dir / "file" / "ecu.pem");
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "ecu.pem"));
+}
+
 }  // namespace
 }  // namespace ratchet::tpm
