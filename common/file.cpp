@@ -38,8 +38,7 @@ Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t m
   auto fd = RATCHET_TRY(open_file(path, O_RDONLY));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(errno_error(errno, path.string()));
-  if (!S_ISREG(st.st_mode))
-    return fail(Code::Io, "{}: not a regular file", path.string());
+  if (!S_ISREG(st.st_mode)) return fail(Code::Io, "{}: not a regular file", path.string());
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
     return fail(Code::TooLarge, "{}: {} bytes, more than the limit of {}", path.string(),
                 st.st_size, max_bytes);

@@ -9,7 +9,8 @@ namespace {
 // Names the store directory: "LMDB commit in /var/lib/ratchet: No space left on device". A full
 // map or a full disk is OutOfSpace (LMDB passes errno values through).
 Error lmdb_error(int rc, std::string_view what, const std::filesystem::path& dir) {
-  const Code code = (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT) ? Code::OutOfSpace : Code::Io;
+  const Code code =
+      (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT) ? Code::OutOfSpace : Code::Io;
   return Error(code, fmt::format("LMDB {} in {}: {}", what, dir.string(), mdb_strerror(rc)));
 }
 

@@ -84,8 +84,10 @@ Status FileReplacement::commit() {
     return fail(errno_error(errno, temp_.string() + " -> " + target_.string()));
   pending_ = false;
   if (auto synced = sync_directory(target_.parent_path()); !synced)
-    return fail(synced.error().code(), "{} holds the new image, but it may not survive a power "
-                "cut: {}", target_.string(), synced.error().message());
+    return fail(synced.error().code(),
+                "{} holds the new image, but it may not survive a power "
+                "cut: {}",
+                target_.string(), synced.error().message());
   return {};
 }
 

@@ -60,9 +60,9 @@ class FileEcuE2E : public UpdateE2E {
 // byte-identical; a rerun replaces it.
 TEST_F(FileEcuE2E, DroppedConnectionsLeaveTheOldFileThenARerunReplacesIt) {
   add_file_ecu(dir / "fw.bin");
-  for (const std::uint64_t cut : {std::uint64_t{0}, std::uint64_t{4096}, std::uint64_t{1} << 20,
-                                  (std::uint64_t{1} << 20) + 1, std::uint64_t{2} << 20,
-                                  (std::uint64_t{3} << 20) - 1}) {
+  for (const std::uint64_t cut :
+       {std::uint64_t{0}, std::uint64_t{4096}, std::uint64_t{1} << 20, (std::uint64_t{1} << 20) + 1,
+        std::uint64_t{2} << 20, (std::uint64_t{3} << 20) - 1}) {
     image_server->set_fault(
         {.fault = test::HttpFault::Truncate, .truncate_after = cut, .only_path = fw_url_path()});
     expect_exit(update(), 20);
@@ -100,7 +100,8 @@ TEST_F(FileEcuE2E, PowerCutsLeaveTheOldOrTheNewFileThenARerunCompletes) {
   EXPECT_GT(killed, 0);
   // A killed run may leave its temporary file; the next run removes it first, even one that
   // then fails.
-  image_server->set_fault({.fault = test::HttpFault::Status, .status = 503, .only_path = fw_url_path()});
+  image_server->set_fault(
+      {.fault = test::HttpFault::Status, .status = 503, .only_path = fw_url_path()});
   const auto failed = update();
   if (test::read_bytes(fw) == fw_old) {
     expect_exit(failed, 20);

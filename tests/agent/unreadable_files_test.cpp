@@ -30,9 +30,9 @@ TEST_F(UpdateE2E, AnEcuKeyThatCannotBeOpenedIsIoNamingIt) {
       ASSERT_EQ(::chown(e.path().c_str(), 65534, 65534), 0) << e.path();
   }
   ASSERT_EQ(::chown(key.c_str(), 0, 0), 0);  // root's, mode 0600
-  const auto r = test::run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                    RATCHET_BINARY, "manifest", "--config",
-                                    (dir / "ratchet.toml").string()});
+  const auto r =
+      test::run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         RATCHET_BINARY, "manifest", "--config", (dir / "ratchet.toml").string()});
   expect_exit(r, 40, "Io");
   EXPECT_NE(r.err.find(key.string()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;

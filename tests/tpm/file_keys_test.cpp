@@ -89,7 +89,7 @@ TEST(FileKeys, AKeyThatCannotBeReadIsIoNeverMissing) {
   test::TempDir dir;
   std::filesystem::create_directory(dir / "ecu.pem");  // a directory where the key should be
   std::filesystem::create_directory(dir / "state.key");
-  std::ofstream(dir / "file") << "x";                  // ENOTDIR below it
+  std::ofstream(dir / "file") << "x";  // ENOTDIR below it
   const auto expect_io = [](const Error& e, const std::filesystem::path& p) {
     EXPECT_EQ(e.code(), Code::Io) << e.message();
     EXPECT_NE(e.message().find(p.string()), std::string::npos) << e.message();
