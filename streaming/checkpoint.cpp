@@ -44,7 +44,7 @@ Status remove_checkpoint_files(const std::filesystem::path& checkpoint) {
   return remove_checkpoint_temps(checkpoint);
 }
 
-void remove_checkpoint(const std::filesystem::path& checkpoint) noexcept {
+void remove_checkpoint(const std::filesystem::path& checkpoint) {
   if (checkpoint.empty()) return;
   if (auto removed = remove_checkpoint_files(checkpoint); !removed)
     log::warning("{}", removed.error().message());

@@ -29,7 +29,7 @@ struct Checkpoint {
 // other failure is Io naming the file.
 [[nodiscard]] Status remove_checkpoint_files(const std::filesystem::path& checkpoint);
 // The same, where the failure can only be logged (the install's own error is the one to report).
-void remove_checkpoint(const std::filesystem::path& checkpoint) noexcept;
+void remove_checkpoint(const std::filesystem::path& checkpoint);
 // Only the temporary files a crash in the middle of saving the checkpoint or its head left.
 [[nodiscard]] Status remove_checkpoint_temps(const std::filesystem::path& checkpoint);
 

@@ -33,7 +33,7 @@ void Tmpfs::fill(const std::filesystem::path& name, std::uint64_t leave) const {
   const auto file = path_ / name;
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
-  const std::vector<char> block(64 * 1024, 'x');
+  const std::vector<char> block(std::size_t{64} * 1024, 'x');
   off_t size = 0;
   while (true) {
     const ssize_t n = ::write(fd, block.data(), block.size());
