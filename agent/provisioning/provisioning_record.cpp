@@ -1,5 +1,7 @@
 #include "agent/provisioning/provisioning_record.hpp"
 
+#include <set>
+
 #include "common/hex.hpp"
 
 namespace ratchet::provisioning {
@@ -32,16 +34,19 @@ Result<ProvisioningKeys> parse_provisioning_keys(std::string_view text, std::str
       !j["threshold"].is_number_unsigned())
     return fail(Code::BadKey, "{}: needs \"keys\" (an object) and \"threshold\"", what);
   ProvisioningKeys out;
+  std::set<std::string> distinct;  // key material: one key under two IDs is one key
   for (const auto& [id, key] : j["keys"].items()) {
     auto pub = RATCHET_TRY(tuf::PublicKey::from_json(key, fmt::format("{} key {}", what, id)));
     if (pub.key_id() != id)
       return fail(Code::BadKey, "{}: key listed as {} has key ID {}", what, id, pub.key_id());
+    distinct.insert(pub.material());
     out.role.keyids.push_back(id);
     out.keys.emplace(id, std::move(pub));
   }
   const auto threshold = j["threshold"].get<std::uint64_t>();
-  if (threshold == 0 || threshold > out.keys.size())
-    return fail(Code::BadKey, "{}: threshold {} with {} keys", what, threshold, out.keys.size());
+  if (threshold == 0 || threshold > distinct.size())
+    return fail(Code::BadKey, "{}: threshold {} with {} distinct keys ({} listed)", what, threshold,
+                distinct.size(), out.keys.size());
   out.role.threshold = static_cast<std::uint32_t>(threshold);
   return out;
 }

@@ -163,8 +163,10 @@ Result<tuf::TufRepository*> OperatorRepo::director(const std::string& device, bo
   if (!create)
     return fail(Code::NotFound, "no Director repository for device '{}' (assign creates it)",
                 device);
-  // aktualizr's Director layout: no consistent snapshots, root and targets only.
-  auto repo = RATCHET_TRY(tuf::TufRepository::create(now(), config_.key_type, false));
+  // aktualizr's Director layout: no consistent snapshots, root and targets only (its root lists
+  // only those two roles, so a device pins it as targets-only).
+  auto repo = RATCHET_TRY(
+      tuf::TufRepository::create(now(), config_.key_type, false, tuf::Layout::TargetsOnly));
   refresh_expiry(repo, top_roles());
   return &directors_.emplace(device, std::move(repo)).first->second;
 }
@@ -172,32 +174,25 @@ Result<tuf::TufRepository*> OperatorRepo::director(const std::string& device, bo
 void OperatorRepo::refresh_expiry(tuf::TufRepository& repo,
                                   const std::vector<std::string>& roles) const {
   for (const auto& role : roles)
-    repo.set_expires(role, now() + config_.expires_days * kDay);
+    if (repo.has_role(role)) repo.set_expires(role, now() + config_.expires_days * kDay);
 }
 
 Status OperatorRepo::publish_image() {
-  return publish(image_, paths_.image(), "image", paths_.private_dir() / "image", false);
+  return publish(image_, paths_.image(), "image", paths_.private_dir() / "image");
 }
 
 Status OperatorRepo::publish_director(const std::string& device) {
   tuf::TufRepository* repo = RATCHET_TRY(director(device, false));
   return publish(*repo, paths_.director(device), "director/" + device,
-                 paths_.private_dir() / "director" / device, true);
+                 paths_.private_dir() / "director" / device);
 }
 
 Status OperatorRepo::publish(tuf::TufRepository& repo, const std::filesystem::path& dir,
-                             const std::string& served, const std::filesystem::path& state,
-                             bool director) {
+                             const std::string& served, const std::filesystem::path& state) {
   const auto old_timestamp = read_if_there(dir / "timestamp.json");
   const auto old_targets_path = newest_targets(dir);
   const auto old_targets = read_if_there(old_targets_path);
   RATCHET_TRY_CTX(repo.publish(dir), dir.string());
-  if (director) {
-    // The Director as aktualizr's servers run it: root and targets only.
-    std::error_code ec;
-    std::filesystem::remove(dir / "timestamp.json", ec);
-    std::filesystem::remove(dir / "snapshot.json", ec);
-  }
   std::error_code ec;
   std::filesystem::create_directories(paths_.previous(served), ec);
   const auto keep = [&](const std::optional<std::string>& old, const std::filesystem::path& now_at,

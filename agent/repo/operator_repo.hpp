@@ -87,8 +87,7 @@ class OperatorRepo {
         image_(std::move(image)),
         lock_(std::move(lock)) {}
   [[nodiscard]] Status publish(tuf::TufRepository& repo, const std::filesystem::path& dir,
-                               const std::string& served, const std::filesystem::path& state,
-                               bool director);
+                               const std::string& served, const std::filesystem::path& state);
   RepoPaths paths_;
   RepoConfig config_;
   tuf::TufRepository image_;

@@ -231,6 +231,9 @@ Status rotate_key(const std::filesystem::path& root, const std::optional<std::st
   auto repo = RATCHET_TRY(OperatorRepo::open(root));
   tuf::TufRepository* t = &repo.image();
   if (device) t = RATCHET_TRY(repo.director(*device, false));
+  if (!t->has_role(role))
+    return fail(Code::InvalidArgument, "role '{}': the Director of {} has only root and targets",
+                role, *device);
   std::vector<std::string> old;
   for (const auto& k : t->keys(role))
     old.push_back(k.public_key().key_id());

@@ -35,21 +35,26 @@ Json common(const char* type, Seconds expires) {
 
 }  // namespace
 
-Result<TufRepository> TufRepository::create(Seconds now, KeyType type, bool consistent_snapshot) {
+Result<TufRepository> TufRepository::create(Seconds now, KeyType type, bool consistent_snapshot,
+                                            Layout layout) {
   TufRepository r;
   r.consistent_ = consistent_snapshot;
-  for (const char* role : kTopRoles)
-    r.keys_[role].push_back(RATCHET_TRY(PrivateKey::generate(type)));
+  const bool full = layout == Layout::Full;
   r.signed_["root"] = common("root", now + kYear);
   r.signed_["root"]["consistent_snapshot"] = consistent_snapshot;
   r.signed_["root"]["keys"] = Json::object();
   r.signed_["root"]["roles"] = Json::object();
-  for (const char* role : kTopRoles)
+  for (const char* role : kTopRoles) {
+    if (!full && std::string_view(role) != "root" && std::string_view(role) != "targets") continue;
+    r.keys_[role].push_back(RATCHET_TRY(PrivateKey::generate(type)));
     r.signed_["root"]["roles"][role] = Json{{"keyids", Json::array()}, {"threshold", 1}};
-  r.signed_["timestamp"] = common("timestamp", now + kYear);
-  r.signed_["timestamp"]["meta"] = Json::object();
-  r.signed_["snapshot"] = common("snapshot", now + kYear);
-  r.signed_["snapshot"]["meta"] = Json::object();
+  }
+  if (full) {
+    r.signed_["timestamp"] = common("timestamp", now + kYear);
+    r.signed_["timestamp"]["meta"] = Json::object();
+    r.signed_["snapshot"] = common("snapshot", now + kYear);
+    r.signed_["snapshot"]["meta"] = Json::object();
+  }
   r.signed_["targets"] = common("targets", now + kYear);
   r.signed_["targets"]["targets"] = Json::object();
   RATCHET_TRY(r.refresh_root_keys());
@@ -61,6 +66,7 @@ Status TufRepository::refresh_root_keys() {
   Json& root = signed_["root"];
   root["keys"] = Json::object();
   for (const char* role : kTopRoles) {
+    if (!root["roles"].contains(role)) continue;  // a targets-only layout
     Json ids = Json::array();
     for (const auto& k : keys_[role]) {
       root["keys"][k.public_key().key_id()] = k.public_key().to_json();
@@ -234,13 +240,17 @@ Status TufRepository::publish(const std::filesystem::path& dir) {
     docs[role] = RATCHET_TRY(sign(role));
     meta[role + ".json"] = Json{{"version", part["version"]}};
   }
-  if (published_ && signed_["snapshot"]["meta"] != meta) bump("snapshot");
-  signed_["snapshot"]["meta"] = meta;
-  const std::string snapshot = RATCHET_TRY(sign("snapshot"));
-  const Json ts_meta = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
-  if (published_ && signed_["timestamp"]["meta"] != ts_meta) bump("timestamp");
-  signed_["timestamp"]["meta"] = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
-  const std::string timestamp = RATCHET_TRY(sign("timestamp"));
+  const bool full = layout() == Layout::Full;
+  std::string snapshot, timestamp;
+  if (full) {
+    if (published_ && signed_["snapshot"]["meta"] != meta) bump("snapshot");
+    signed_["snapshot"]["meta"] = meta;
+    snapshot = RATCHET_TRY(sign("snapshot"));
+    const Json ts_meta = Json{{"snapshot.json", meta_entry(version("snapshot"), snapshot)}};
+    if (published_ && signed_["timestamp"]["meta"] != ts_meta) bump("timestamp");
+    signed_["timestamp"]["meta"] = ts_meta;
+    timestamp = RATCHET_TRY(sign("timestamp"));
+  }
 
   // The layout aktualizr's servers use: metadata at the top, target files under targets/.
   // Written bottom-up (target files, roots, targets roles, snapshot, timestamp last), so a client
@@ -261,8 +271,13 @@ Status TufRepository::publish(const std::filesystem::path& dir) {
   };
   for (const auto& [role, bytes] : docs)
     RATCHET_TRY(write_file_atomic(md / name(role, version(role)), bytes));
-  RATCHET_TRY(write_file_atomic(md / name("snapshot", version("snapshot")), snapshot));
-  RATCHET_TRY(write_file_atomic(md / "timestamp.json", timestamp));
+  if (full) {
+    RATCHET_TRY(write_file_atomic(md / name("snapshot", version("snapshot")), snapshot));
+    RATCHET_TRY(write_file_atomic(md / "timestamp.json", timestamp));
+  } else {
+    std::filesystem::remove(md / "timestamp.json", ec);
+    std::filesystem::remove(md / "snapshot.json", ec);
+  }
   published_ = true;
   return {};
 }

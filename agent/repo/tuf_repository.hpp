@@ -18,11 +18,17 @@ namespace ratchet::tuf {
 // NOLINTNEXTLINE(bugprone-exception-escape)
 class TufRepository {
  public:
-  // One key per top-level role, threshold 1, versions 1, expiring a year after `now`.
+  // One key per top-level role, threshold 1, versions 1, expiring a year after `now`. A
+  // TargetsOnly repository (an Uptane Director as OTA Community Edition runs it) has only the
+  // root and targets roles: its root lists those two, and publish writes no timestamp or snapshot.
   [[nodiscard]] static Result<TufRepository> create(Seconds now, KeyType type = KeyType::Ed25519,
-                                                    bool consistent_snapshot = true);
+                                                    bool consistent_snapshot = true,
+                                                    Layout layout = Layout::Full);
+  [[nodiscard]] Layout layout() const {
+    return signed_.contains("timestamp") ? Layout::Full : Layout::TargetsOnly;
+  }
 
-  // Role keys ("root", "timestamp", "snapshot", "targets").
+  // Role keys ("root", "timestamp", "snapshot", "targets"; "root", "targets" when TargetsOnly).
   [[nodiscard]] Status add_key(const std::string& role, const PrivateKey& key);
   void remove_key(const std::string& role, const std::string& keyid);
   void set_threshold(const std::string& role, std::uint32_t threshold);
@@ -67,7 +73,8 @@ class TufRepository {
 
   // Rebuilds snapshot and timestamp (hashes and lengths of what they list), then writes every
   // root version, timestamp.json, V.snapshot.json, V.<role>.json into dir and the target files
-  // into dir/targets/ (hash-prefixed under consistent snapshots).
+  // into dir/targets/ (hash-prefixed under consistent snapshots). TargetsOnly: no timestamp or
+  // snapshot (and any left in `dir` by an earlier layout is removed).
   [[nodiscard]] Status publish(const std::filesystem::path& dir);
 
   [[nodiscard]] std::string root_bytes(std::uint64_t version) const { return roots_.at(version); }

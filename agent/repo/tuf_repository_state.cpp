@@ -132,8 +132,10 @@ Result<TufRepository> TufRepository::load(const std::filesystem::path& dir) {
     r.parents_ = state.at("parents").get<std::map<std::string, std::string>>();
     r.finalized_root_ = state.at("finalized_root");
     r.published_signed_ = state.at("published_signed").get<std::map<std::string, Json>>();
+    const bool full = r.signed_.contains("timestamp") || r.signed_.contains("snapshot");
     for (const char* role : {"root", "timestamp", "snapshot", "targets"})
-      if (!r.signed_.contains(role))
+      if ((full || std::string_view(role) == "root" || std::string_view(role) == "targets") &&
+          !r.signed_.contains(role))
         return fail(Code::BadConfig, "{}: signed.{} is missing", what, role);
     std::map<std::string, PrivateKey> loaded;
     for (const auto& [role, ids] : state.at("keys").items())

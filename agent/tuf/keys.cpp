@@ -62,6 +62,49 @@ Status init_ctx(EVP_MD_CTX* ctx, EVP_PKEY* pkey, std::string_view scheme, bool s
   return {};
 }
 
+// Appends a public number of `p` (an OSSL_PKEY_PARAM_* name) as `width` big-endian bytes (0: as
+// few as it takes), length-prefixed so that no two sequences of numbers run together.
+Status append_number(std::string& out, EVP_PKEY* p, const char* param, int width,
+                     std::string_view what) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(p, param, &raw) != 1 || raw == nullptr)
+    return fail(Code::BadKey, "{}: no {} in the public key", what, param);
+  const ossl::BigNum bn(raw);
+  const int n = width > 0 ? width : BN_num_bytes(bn.get());
+  std::string bytes(static_cast<std::size_t>(n), '\0');
+  if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()), n) != n)
+    return fail(Code::BadKey, "{}: {} does not fit in {} bytes", what, param, n);
+  out += fmt::format("{}:", n);
+  out += bytes;
+  return {};
+}
+
+Result<std::string> key_material(KeyType type, EVP_PKEY* p, std::string_view what) {
+  std::string out;
+  switch (type) {
+    case KeyType::Ed25519: {
+      unsigned char raw[32];
+      std::size_t len = sizeof raw;
+      if (EVP_PKEY_get_raw_public_key(p, raw, &len) != 1 || len != sizeof raw)
+        return fail(Code::BadKey, "{}: no raw ed25519 public key", what);
+      out = "ed25519:";
+      out.append(reinterpret_cast<const char*>(raw), len);
+      return out;
+    }
+    case KeyType::EcdsaP256:
+      out = "p256:";
+      RATCHET_TRY(append_number(out, p, OSSL_PKEY_PARAM_EC_PUB_X, 32, what));
+      RATCHET_TRY(append_number(out, p, OSSL_PKEY_PARAM_EC_PUB_Y, 32, what));
+      return out;
+    case KeyType::Rsa:
+      out = "rsa:";
+      RATCHET_TRY(append_number(out, p, OSSL_PKEY_PARAM_RSA_N, 0, what));
+      RATCHET_TRY(append_number(out, p, OSSL_PKEY_PARAM_RSA_E, 0, what));
+      return out;
+  }
+  return fail(Code::Internal, "{}: unknown key type", what);
+}
+
 const char* keytype_name(KeyType t) {
   return t == KeyType::Ed25519 ? "ed25519" : t == KeyType::EcdsaP256 ? "ecdsa" : "rsa";
 }
@@ -111,6 +154,7 @@ Result<PublicKey> PublicKey::from_json(const Json& key, std::string_view what) {
   } else {
     return fail(Code::BadKey, "{}: unsupported keytype '{}'", what, keytype);
   }
+  k.material_ = RATCHET_TRY(key_material(k.type_, k.pkey_.get(), what));
   return k;
 }
 

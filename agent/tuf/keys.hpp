@@ -40,6 +40,11 @@ class PublicKey {
   [[nodiscard]] Json to_json() const;
   [[nodiscard]] std::string key_id() const;
 
+  // The key itself, whatever object spells it: its type and public numbers (ed25519: the 32
+  // bytes; P-256: x and y; RSA: n and e), independent of key ID, scheme spelling, hex case, PEM
+  // layout or point compression. Thresholds count distinct material, never distinct key IDs.
+  [[nodiscard]] const std::string& material() const noexcept { return material_; }
+
   [[nodiscard]] EVP_PKEY* pkey() const noexcept { return pkey_.get(); }
 
  private:
@@ -47,6 +52,7 @@ class PublicKey {
   KeyType type_ = KeyType::Ed25519;
   std::string scheme_;
   std::string public_text_;  // hex (ed25519) or PEM, as in keyval.public
+  std::string material_;     // see material()
   std::shared_ptr<EVP_PKEY> pkey_;
 };
 

@@ -200,16 +200,18 @@ Result<Envelope> parse_envelope(std::string raw, std::string_view what, std::siz
 
 Status verify_role(const Envelope& doc, const KeyMap& keys, const RoleKeys& role,
                    std::string_view what) {
+  // One key counts once, by what it is: the same public key listed under two key IDs (another
+  // scheme spelling, hex case, PEM layout) is still one signer.
   std::set<std::string> valid;
   bool bad_signature = false;
   const auto message = std::as_bytes(std::span(doc.canonical.data(), doc.canonical.size()));
   for (const auto& sig : doc.signatures) {
     if (std::find(role.keyids.begin(), role.keyids.end(), sig.keyid) == role.keyids.end()) continue;
-    if (valid.contains(sig.keyid)) continue;  // one key counts once
     const auto key = keys.find(sig.keyid);
     if (key == keys.end()) continue;
+    if (valid.contains(key->second.material())) continue;
     if (key->second.verify(message, sig.value)) {
-      valid.insert(sig.keyid);
+      valid.insert(key->second.material());
     } else {
       bad_signature = true;
     }
@@ -226,10 +228,14 @@ Result<Root> parse_root(const Envelope& doc, std::string_view what) {
   Fields f(doc.signed_part, what);
   r.keys = RATCHET_TRY(parse_keys(*RATCHET_TRY(f.get("keys", Json::value_t::object)), what));
   const Json* roles = RATCHET_TRY(f.get("roles", Json::value_t::object));
-  if (roles->size() != 4)
-    return fail(Code::BadMetadata, "{}: roles must be exactly root, timestamp, snapshot, targets",
+  if (roles->size() != 4 && roles->size() != 2)
+    return fail(Code::BadMetadata,
+                "{}: roles must be exactly root, timestamp, snapshot, targets (or root, targets)",
                 what);
-  for (const char* name : {"root", "timestamp", "snapshot", "targets"}) {
+  const std::vector<const char*> names =
+      roles->size() == 4 ? std::vector<const char*>{"root", "timestamp", "snapshot", "targets"}
+                         : std::vector<const char*>{"root", "targets"};
+  for (const char* name : names) {
     const auto it = roles->find(name);
     if (it == roles->end()) return fail(Code::BadMetadata, "{}: no '{}' role", what, name);
     r.roles[name] = RATCHET_TRY(parse_role_keys(*it, fmt::format("{} role {}", what, name)));
@@ -237,6 +243,11 @@ Result<Root> parse_root(const Envelope& doc, std::string_view what) {
   if (const Json* cs = RATCHET_TRY(f.get("consistent_snapshot", Json::value_t::boolean, false)))
     r.consistent_snapshot = cs->get<bool>();
   return r;
+}
+
+std::string_view layout_name(Layout layout) noexcept {
+  return layout == Layout::Full ? "full TUF (root, timestamp, snapshot, targets)"
+                                : "targets-only (root, targets)";
 }
 
 Result<Timestamp> parse_timestamp(const Envelope& doc, std::string_view what) {

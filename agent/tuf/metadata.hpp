@@ -44,8 +44,9 @@ struct RoleKeys {
   std::uint32_t threshold = 1;
 };
 
-// Counts valid signatures by distinct keys of the role. ThresholdNotMet (or BadSignature when a
-// role key's signature was present but wrong) below the threshold.
+// Counts valid signatures by distinct keys of the role (distinct PublicKey::material(), not
+// distinct key IDs). ThresholdNotMet (or BadSignature when a role key's signature was present
+// but wrong) below the threshold.
 [[nodiscard]] Status verify_role(const Envelope& doc, const KeyMap& keys, const RoleKeys& role,
                                  std::string_view what);
 
@@ -62,11 +63,22 @@ struct MetaFile {
   Hashes hashes;
 };
 
+// Which top-level roles a repository has. The Image repository (and any TUF repository) is
+// Full; an Uptane Director may be TargetsOnly (root and targets, as OTA Community Edition runs
+// it). A root says which: it lists exactly those roles.
+enum class Layout : std::uint8_t { Full, TargetsOnly };
+
 struct Root : Common {
   KeyMap keys;
   std::map<std::string, RoleKeys> roles;
   bool consistent_snapshot = false;
+  // The one reader of the layout: a root without a timestamp role is targets-only (parse_root
+  // accepts no other shape).
+  [[nodiscard]] Layout layout() const {
+    return roles.contains("timestamp") ? Layout::Full : Layout::TargetsOnly;
+  }
 };
+[[nodiscard]] std::string_view layout_name(Layout layout) noexcept;
 
 struct Timestamp : Common {
   MetaFile snapshot;
@@ -115,6 +127,8 @@ struct Targets : Common {
   std::optional<Delegations> delegations;
 };
 
+// Roles exactly root, timestamp, snapshot, targets (Full) or exactly root, targets (TargetsOnly):
+// whether a repository may have the second layout is its client's check (Updater).
 [[nodiscard]] Result<Root> parse_root(const Envelope& doc, std::string_view what);
 [[nodiscard]] Result<Timestamp> parse_timestamp(const Envelope& doc, std::string_view what);
 [[nodiscard]] Result<Snapshot> parse_snapshot(const Envelope& doc, std::string_view what);

@@ -29,10 +29,9 @@ Status Updater::refresh() {
   timestamp_.reset();
   snapshot_.reset();
   delegated_.clear();
-  targets_only_ = false;
   RATCHET_TRY(load_root());
+  if (root_->layout() == Layout::TargetsOnly) return load_direct_targets();
   RATCHET_TRY(load_timestamp());
-  if (targets_only_) return load_direct_targets();
   RATCHET_TRY(load_snapshot());
   return load_targets("targets", "root");
 }
@@ -46,6 +45,7 @@ Status Updater::load_root() {
   root_ = RATCHET_TRY(parse_root(env, what("trusted root")));
   RATCHET_TRY(
       verify_role(env, root_->keys, root_->roles.at("root"), what("trusted root", root_->version)));
+  RATCHET_TRY(check_layout(*root_, what("trusted root", root_->version)));
   const std::uint64_t first = root_->version + 1;
   for (std::uint64_t v = first; v < first + options_.max_root_rotations; ++v) {
     auto bytes = fetcher_.fetch(fmt::format("{}.root.json", v), options_.root_max_length);
@@ -71,8 +71,20 @@ Status Updater::update_root(std::string bytes) {
                 options_.repository, expected, next.version);
   RATCHET_TRY(
       verify_role(env, next.keys, next.roles.at("root"), fmt::format("{} (by its own keys)", w)));
+  RATCHET_TRY(check_layout(next, w));
+  if (next.layout() != root_->layout())
+    log::notice("{}: the root rotation changes the layout from {} to {}", w,
+                layout_name(root_->layout()), layout_name(next.layout()));
   root_ = std::move(next);
   return store_.store("root", env.raw);
+}
+
+Status Updater::check_layout(const Root& root, std::string_view what) const {
+  if (root.layout() == Layout::TargetsOnly && !options_.allow_targets_only)
+    return fail(Code::BadMetadata,
+                "{}: lists only root and targets; the {} needs timestamp and snapshot roles", what,
+                options_.repository);
+  return {};
 }
 
 // 5.4. A stored timestamp that no longer verifies (expired, or signed by rotated-out keys) is
@@ -84,11 +96,12 @@ Status Updater::load_timestamp() {
       log::debug("{}: stored timestamp not used: {}", options_.repository, r.error().to_string());
   }
   auto bytes = fetcher_.fetch("timestamp.json", options_.timestamp_max_length);
-  if (!bytes && bytes.error().code() == Code::NotFound && options_.timestamp_optional &&
-      !timestamp_) {
-    targets_only_ = true;
-    return {};
-  }
+  if (!bytes && bytes.error().code() == Code::NotFound && options_.allow_targets_only)
+    return fail(Code::BadMetadata,
+                "{}: timestamp.json is not served, but the trusted root v{} lists timestamp and "
+                "snapshot roles: a targets-only answer from a full TUF repository is refused "
+                "(its layout changes only through a root rotation)",
+                options_.repository, root_->version);
   if (!bytes) return fail(std::move(bytes).error().context(what("timestamp")));
   std::string raw = *bytes;
   const bool newer = RATCHET_TRY(update_timestamp(std::move(*bytes)));

@@ -39,10 +39,12 @@ struct UpdaterOptions {
   std::uint64_t snapshot_max_length = 2000000;
   std::uint64_t targets_max_length = 5000000;
   bool prefix_targets_with_hash = true;
-  // An Uptane Director may serve only root and targets: when the repository has no
-  // timestamp.json and none was ever trusted, targets.json is fetched directly (its version
-  // still may not go back). Once a timestamp has been trusted it is required.
-  bool timestamp_optional = false;
+  // An Uptane Director may be targets-only: when its trusted root lists only root and targets,
+  // targets.json is fetched directly (its version still may not go back). The layout is the
+  // trusted root's (Root::layout), so it changes only through a verified root rotation; a Director
+  // whose root lists timestamp and snapshot must serve them (a 404 is BadMetadata, never a fall
+  // back to targets-only). Without this, a root listing only root and targets is refused.
+  bool allow_targets_only = false;
 };
 
 class Updater {
@@ -65,6 +67,7 @@ class Updater {
 
  private:
   [[nodiscard]] Status load_root();
+  [[nodiscard]] Status check_layout(const Root& root, std::string_view what) const;
   [[nodiscard]] Status update_root(std::string bytes);
   [[nodiscard]] Status load_timestamp();
   // Ok(true) when the repository's timestamp was newer and is now trusted.
@@ -88,7 +91,6 @@ class Updater {
   std::optional<Snapshot> snapshot_;
   std::map<std::string, Targets> delegated_;  // "targets" and delegated roles
   Seconds now_ = 0;
-  bool targets_only_ = false;
 };
 
 }  // namespace ratchet::tuf

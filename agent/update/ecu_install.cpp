@@ -139,7 +139,7 @@ Result<EcuResult> EcuInstaller::install(
   store::InstalledImage image{t.name,
                               sha,
                               spec.image_length,
-                              spec.release_counter,
+                              t.release_counter.value_or(0),
                               spec.security_version,
                               write_to ? std::string(bootctl::slot_name(*write_to)) : ""};
   if (write_to) {

@@ -41,9 +41,6 @@ Result<ImageSpec> image_spec(const std::string& name, const tuf::TargetFile& tar
                              std::uint64_t max_image) {
   ImageSpec s;
   const auto& custom = target.custom;
-  if (custom.is_object() && custom.contains("releaseCounter") &&
-      custom["releaseCounter"].is_number_unsigned())
-    s.release_counter = custom["releaseCounter"].get<std::uint64_t>();
   if (!custom.is_object() || !custom.contains("ratchet")) {
     if (target.length > max_image)
       return fail(Code::TooLarge, "target {}: {} bytes is over the {} limit", name, target.length,

@@ -28,7 +28,7 @@ struct ImageSpec {
   std::optional<FileRef> chunks;
   std::optional<FileRef> delta_base;
   std::uint64_t security_version = 0;
-  std::uint64_t release_counter = 0;
+  // (The release counter is not here: it is verification's, uptane::EcuTarget::release_counter.)
 };
 
 // BadMetadata naming the target and field at fault; every length bounded by `max_image`.

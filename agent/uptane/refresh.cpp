@@ -10,7 +10,9 @@ tuf::UpdaterOptions updater_options(std::string repository, tuf::Seconds now, bo
   tuf::UpdaterOptions o;
   o.repository = std::move(repository);
   o.now = [now] { return now; };
-  o.timestamp_optional = director;  // aktualizr's Director serves root and targets only
+  // A Director may be targets-only (OTA Community Edition) when its trusted root says so; the
+  // Image repository never.
+  o.allow_targets_only = director;
   return o;
 }
 

@@ -34,14 +34,22 @@ Status same_image(const tuf::TargetFile& d, const tuf::TargetFile& i, std::strin
 Result<std::optional<std::uint64_t>> release_counter_of(const tuf::TargetFile& file,
                                                         std::string_view what) {
   if (!file.custom.is_object()) return std::optional<std::uint64_t>();
+  std::optional<std::uint64_t> counter;
+  const char* spelled = nullptr;
   for (const char* key : {"releaseCounter", "release_counter"}) {
     const auto it = file.custom.find(key);
     if (it == file.custom.end()) continue;
     if (!it->is_number_unsigned())
       return fail(Code::BadMetadata, "{}: custom.{} is not a non-negative integer", what, key);
-    return std::optional<std::uint64_t>(it->get<std::uint64_t>());
+    const auto value = it->get<std::uint64_t>();
+    // Two spellings that disagree: which one a reader takes would decide the rollback floor.
+    if (counter && *counter != value)
+      return fail(Code::BadMetadata, "{}: custom.{} is {} but custom.{} is {}", what, spelled,
+                  *counter, key, value);
+    counter = value;
+    spelled = key;
   }
-  return std::optional<std::uint64_t>();
+  return counter;
 }
 
 Result<VerifiedTargets> verify_director_targets(

@@ -24,6 +24,8 @@ struct EcuTarget {
   std::string hardware_id;
   std::string name;
   tuf::TargetFile image;  // as the Image repository lists it (length, hashes, custom)
+  // The verified release counter (release_counter_of the Image target): what the rollback check
+  // compared and what an install records. Absent counts as 0.
   std::optional<std::uint64_t> release_counter;
 };
 
@@ -37,8 +39,9 @@ struct VerifiedTargets {
     const tuf::Targets& director, tuf::Updater& image, const std::vector<Ecu>& ecus,
     const std::map<std::string, std::uint64_t>& installed_release_counters);
 
-// The release counter of an Image-repository target: custom.releaseCounter (or the
-// release_counter spelling), when present.
+// The one reader of an Image-repository target's release counter: custom.releaseCounter or
+// custom.release_counter, when present. Both present with different values: BadMetadata naming
+// `what` (the target) and both fields.
 [[nodiscard]] Result<std::optional<std::uint64_t>> release_counter_of(const tuf::TargetFile& file,
                                                                       std::string_view what);
 

@@ -9,6 +9,7 @@
 #include "agent/store/installed_images.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
+#include "tests/support/key_twice.hpp"
 
 namespace ratchet::provisioning {
 namespace {
@@ -201,6 +202,55 @@ TEST_P(ProvisioningTest, RecordRecoversARestoredStore) {
   std::filesystem::copy(dir / "old", dir / "state");
   const auto e = apply(record_for("dev-1", enrolled.generation), "dev-1").value();
   EXPECT_EQ(e.generation, enrolled.generation + 1);
+}
+
+// One provisioning key listed under two key IDs (another spelling of it) is one key: provisioning
+// keys asking for two are refused, and a record signed by it under both IDs is one signature.
+TEST_P(ProvisioningTest, OneKeyUnderTwoKeyIdsIsOneProvisioningKey) {
+  const auto& pub = provisioning_key.public_key();
+  const auto again = tuf::PublicKey::from_json(test::respelled(pub), "respelled").value();
+  ASSERT_NE(again.key_id(), pub.key_id());
+  const std::string twice = tuf::Json{
+      {"keys", {{pub.key_id(), pub.to_json()}, {again.key_id(), again.to_json()}}},
+      {"threshold", 2}}.dump();
+  const auto parsed = parse_provisioning_keys(twice, "provisioning-keys.json");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code(), Code::BadKey);
+  EXPECT_NE(parsed.error().message().find("threshold 2 with 1 distinct keys (2 listed)"),
+            std::string::npos)
+      << parsed.error().message();
+
+  const auto enrolled = provision_device().value();
+  const auto bytes = store_bytes();
+  keys.keys.emplace(again.key_id(), again);
+  keys.role.keyids.push_back(again.key_id());
+  keys.role.threshold = 2;
+  const auto record =
+      test::sign_twice(record_for("dev-1", enrolled.generation), pub.key_id(), again.key_id());
+  expect_refused(apply(record), Code::BadProvisioningRecord, "1 of 2 required signatures");
+  EXPECT_EQ(store_bytes(), bytes);
+}
+
+// A root (in a record, or at enrollment) whose root role lists its one key twice with threshold 2
+// and carries its signature twice does not verify.
+TEST_P(ProvisioningTest, RootWithOneKeyUnderTwoKeyIdsIsRefused) {
+  const auto& key = director->keys("root").front().public_key();
+  tuf::Json& root = director->signed_part("root");
+  const auto alias = test::list_key_twice(root["keys"], root["roles"]["root"], key);
+  const auto twice = test::sign_twice(director->sign("root").value(), key.key_id(), alias);
+  auto d = db();
+  const auto refused = provision(d, *anchor, {"dev-1", twice, image->root_bytes(1)});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::ThresholdNotMet) << refused.error().message();
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).error().code(), Code::NotProvisioned);
+  d = store::LmdbStore();
+
+  const auto enrolled = provision_device().value();
+  const auto bytes = store_bytes();
+  ProvisioningRecord r{"dev-1", enrolled.generation, twice, image->root_bytes(1), now, 0};
+  expect_refused(apply(sign_provisioning_record(r, {&provisioning_key}).value()),
+                 Code::BadProvisioningRecord, "director_root: 1 of 2 required signatures");
+  EXPECT_EQ(store_bytes(), bytes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Anchors, ProvisioningTest,

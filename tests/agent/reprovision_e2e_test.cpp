@@ -32,7 +32,8 @@ class ReprovisionE2E : public ::testing::TestWithParam<AnchorKind> {
   void SetUp() override {
     if (!test::AnchorBackend::available(GetParam())) GTEST_SKIP() << "swtpm is not installed";
     backend = std::make_unique<test::AnchorBackend>(GetParam(), dir / "anchor");
-    director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+    director =
+        TufRepository::create(now, tuf::KeyType::Ed25519, false, tuf::Layout::TargetsOnly).value();
     image = TufRepository::create(now).value();
     for (const char* ecu : {"ecu-1", "ecu-2"})
       image->add_target(std::string(ecu) + "-v0.bin", std::string(ecu) + " firmware v0",
@@ -57,8 +58,6 @@ class ReprovisionE2E : public ::testing::TestWithParam<AnchorKind> {
 
   void publish() {
     ASSERT_TRUE(director->publish(dir / "director"));
-    std::filesystem::remove(dir / "director/timestamp.json");
-    std::filesystem::remove(dir / "director/snapshot.json");
     ASSERT_TRUE(image->publish(dir / "image"));
   }
 
@@ -122,7 +121,8 @@ TEST_P(ReprovisionE2E, BackendRestartingAtVersionOneAfterARecordUpdatesEveryEcu)
                         std::filesystem::copy_options::recursive);
 
   // The device is re-provisioned; the backend treats it as new and numbers from 1 again.
-  director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+  director =
+      TufRepository::create(now, tuf::KeyType::Ed25519, false, tuf::Layout::TargetsOnly).value();
   release("ecu-1", 20);
   ASSERT_EQ(director->version("targets"), 2U);           // far below the device's floor of 13
   expect_refused(fetch("ecu-1"), 1, "ThresholdNotMet");  // without a record: a foreign Director

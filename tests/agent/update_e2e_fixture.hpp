@@ -42,14 +42,16 @@ class UpdateE2E : public ::testing::Test {
   const test::Bytes v1 = test::random_bytes(3u << 20, 1);
   const test::Bytes v2 = test::random_bytes(3u << 20, 2);
   std::string extra_ecus;
-  std::string image_url;                         // empty: the loopback test server's
-  std::string server_extra;                      // more [server] lines (TLS)
-  std::string boot_extra;                        // more [boot] lines
-  std::filesystem::path slot_a_dev, slot_b_dev;  // the slots as the config names them
+  std::string image_url;                                   // empty: the loopback test server's
+  std::string server_extra;                                // more [server] lines (TLS)
+  std::string boot_extra;                                  // more [boot] lines
+  std::filesystem::path slot_a_dev, slot_b_dev;            // the slots as the config names them
+  tuf::Layout director_layout = tuf::Layout::TargetsOnly;  // (set in a subclass's constructor)
 
   void SetUp() override {
     const auto now = static_cast<tuf::Seconds>(::time(nullptr));
-    director = tuf::TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+    director =
+        tuf::TufRepository::create(now, tuf::KeyType::Ed25519, false, director_layout).value();
     image = tuf::TufRepository::create(now).value();
     test::write_bytes(dir / "slot_a.img", v1);  // running v1 from slot a
     test::write_bytes(dir / "slot_b.img", test::Bytes(1u << 20));
@@ -69,24 +71,26 @@ class UpdateE2E : public ::testing::Test {
               0);
   }
 
-  // An image target with its chunk list, as ratchet-repo add-target writes it.
+  // An image target with its chunk list, as ratchet-repo add-target writes it; `custom` is merged
+  // into its custom object as a JSON merge patch (RFC 7386: null removes a field), for the
+  // spellings and fields other repositories write.
   void release(const std::string& name, const test::Bytes& content, int release_counter,
-               const std::string& hw = "board-a") {
+               const std::string& hw = "board-a", const Json& custom = Json::object()) {
     const auto chunks = streaming::ChunkList::of_bytes(content, 1u << 20).value().serialize();
     const std::string sha = to_hex(streaming::digest_of(streaming::HashAlgorithm::Sha256, content));
     const std::string chunks_sha = to_hex(
         streaming::digest_of(streaming::HashAlgorithm::Sha256, std::as_bytes(std::span(chunks))));
     image->add_target(name + ".chunks", chunks, Json{{"hardwareIds", Json::array({hw})}});
-    image->add_target(
-        name, as_string(content),
-        Json{{"hardwareIds", Json::array({hw})},
-             {"releaseCounter", release_counter},
-             {"ratchet",
-              {{"format", "raw"},
-               {"image", {{"length", content.size()}, {"sha256", sha}}},
-               {"chunks",
-                {{"name", name + ".chunks"}, {"length", chunks.size()}, {"sha256", chunks_sha}}},
-               {"securityVersion", release_counter}}}});
+    Json fields{{"hardwareIds", Json::array({hw})},
+                {"releaseCounter", release_counter},
+                {"ratchet",
+                 {{"format", "raw"},
+                  {"image", {{"length", content.size()}, {"sha256", sha}}},
+                  {"chunks",
+                   {{"name", name + ".chunks"}, {"length", chunks.size()}, {"sha256", chunks_sha}}},
+                  {"securityVersion", release_counter}}}};
+    fields.merge_patch(custom);
+    image->add_target(name, as_string(content), std::move(fields));
   }
   void assign(const std::string& name, const test::Bytes& content, const std::string& ecu,
               const std::string& hw = "board-a") {
@@ -95,8 +99,6 @@ class UpdateE2E : public ::testing::Test {
   }
   void publish() {
     ASSERT_TRUE(director->publish(dir / "director"));
-    std::filesystem::remove(dir / "director/timestamp.json");
-    std::filesystem::remove(dir / "director/snapshot.json");
     ASSERT_TRUE(image->publish(dir / "image"));
   }
   void write_config(const std::string& director_url = "") {

@@ -7,6 +7,7 @@
 #include "agent/uptane/verification.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
+#include "tests/support/key_twice.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -28,7 +29,8 @@ class UptaneFetch : public ::testing::Test {
   void SetUp() override {
     const auto now = static_cast<tuf::Seconds>(::time(nullptr));
     // The Director as aktualizr's servers run it: root and targets only.
-    director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+    director =
+        TufRepository::create(now, tuf::KeyType::Ed25519, false, tuf::Layout::TargetsOnly).value();
     image = TufRepository::create(now).value();
     image->add_target("fw.bin", firmware,
                       Json{{"hardwareIds", Json::array({"board-a"})}, {"releaseCounter", 2}});
@@ -46,8 +48,6 @@ class UptaneFetch : public ::testing::Test {
 
   void publish() {
     ASSERT_TRUE(director->publish(dir / "director"));
-    std::filesystem::remove(dir / "director/timestamp.json");
-    std::filesystem::remove(dir / "director/snapshot.json");
     ASSERT_TRUE(image->publish(dir / "image"));
   }
 
@@ -281,7 +281,8 @@ TEST(UptaneVerification, ReleaseCounterMayNotGoDown) {
   image.add_target("fw.bin", "v1", Json{{"releaseCounter", 1}});
   ASSERT_TRUE(image.publish(dir / "image"));
   test::HttpServer server(dir / "image");
-  auto director = TufRepository::create(now, tuf::KeyType::Ed25519, false).value();
+  auto director =
+      TufRepository::create(now, tuf::KeyType::Ed25519, false, tuf::Layout::TargetsOnly).value();
   director.add_target("fw.bin", "v1",
                       Json{{"ecuIdentifiers", Json{{"ecu-1", Json{{"hardwareId", "hw"}}}}}});
   class MapStore final : public tuf::MetadataStore {
@@ -308,6 +309,35 @@ TEST(UptaneVerification, ReleaseCounterMayNotGoDown) {
   EXPECT_EQ(r.error().code(), Code::ReleaseCounterRollback);
   EXPECT_NE(r.error().message().find("release counter 1 is below the 2 installed"),
             std::string::npos);
+}
+
+// One key listed under two key IDs meets no threshold of 2 (tough GHSA-5q2r-92f9-4m49), in
+// either repository: a root v2 lists the targets key twice, the targets carry its signature twice.
+TEST_F(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  const auto list_twice = [](TufRepository& repo, const std::filesystem::path& d,
+                             const std::string& targets_file) {
+    repo.bump("root");
+    Json& root = repo.signed_part("root");
+    const auto& key = repo.keys("targets").front().public_key();
+    const auto alias = test::list_key_twice(root["keys"], root["roles"]["targets"], key);
+    test::write_bytes(d / "2.root.json", test::as_bytes(repo.sign("root").value()));
+    const auto t = test::read_bytes(d / targets_file);
+    test::write_bytes(
+        d / targets_file,
+        test::as_bytes(test::sign_twice(
+            std::string(reinterpret_cast<const char*>(t.data()), t.size()), key.key_id(), alias)));
+  };
+  std::filesystem::copy(dir / "director", dir / "director-good",
+                        std::filesystem::copy_options::recursive);
+  list_twice(*director, dir / "director", "targets.json");
+  expect_refused("ThresholdNotMet", before);
+
+  std::filesystem::remove_all(dir / "director");
+  std::filesystem::rename(dir / "director-good", dir / "director");
+  list_twice(*image, dir / "image", fmt::format("{}.targets.json", image->version("targets")));
+  expect_refused("ThresholdNotMet", before);
 }
 
 }  // namespace
