@@ -1,5 +1,6 @@
-// The checks that decide whether a trial boot is good: commands run one after another through
-// /bin/sh, each with a timeout, while the watchdog is kept alive. A check that hangs is killed
+// The checks that decide whether a trial boot is good: command lines of the (root-owned)
+// configuration run one after another as `/bin/sh -c LINE` (bootctl/process.hpp), each with a
+// timeout, while the watchdog is kept alive. A check that hangs is killed
 // (with its whole process group) and fails; an agent that hangs is reset by the watchdog.
 #pragma once
 

@@ -22,6 +22,47 @@ Result<UniqueFd> open_file(const std::filesystem::path& path, int flags, unsigne
   return UniqueFd(fd);
 }
 
+namespace {
+
+std::string_view file_type(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a file";
+}
+
+// A directory where a device file (key, counter, config) should be is a fault of this device's
+// files (Io, exit 40); a FIFO, device node or link where input should be is bad input.
+Code not_regular_code(mode_t mode) {
+  return S_ISDIR(mode) ? Code::Io : Code::InvalidArgument;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_regular_file(const std::filesystem::path& path) {
+  // lstat first, so that a device node is never even opened (opening one can have effects: a
+  // watchdog arms, a tape rewinds); the flags and the fstat below close the race with a swap.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return fail(errno_error(errno, path.string()));
+  if (!S_ISREG(st.st_mode))
+    return fail(not_regular_code(st.st_mode), "{}: {}, not a regular file", path.string(),
+                file_type(st.st_mode));
+  const int raw = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) return fail(errno_error(errno, path.string()));
+  UniqueFd fd(raw);
+  if (::fstat(fd.get(), &st) != 0) return fail(errno_error(errno, path.string()));
+  if (!S_ISREG(st.st_mode))
+    return fail(not_regular_code(st.st_mode), "{}: {}, not a regular file", path.string(),
+                file_type(st.st_mode));
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return fail(errno_error(errno, path.string()));
+  return fd;
+}
+
 Status write_all(int fd, std::span<const std::byte> data, std::string_view what) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -35,10 +76,9 @@ Status write_all(int fd, std::span<const std::byte> data, std::string_view what)
 }
 
 Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
-  auto fd = RATCHET_TRY(open_file(path, O_RDONLY));
+  auto fd = RATCHET_TRY(open_regular_file(path));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(errno_error(errno, path.string()));
-  if (!S_ISREG(st.st_mode)) return fail(Code::Io, "{}: not a regular file", path.string());
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
     return fail(Code::TooLarge, "{}: {} bytes, more than the limit of {}", path.string(),
                 st.st_size, max_bytes);

@@ -13,7 +13,17 @@
 
 namespace ratchet {
 
-// Reads a whole regular file; TooLarge if it is longer than max_bytes, NotFound if absent.
+// Opens an input file (bundle, metadata, configuration, chunk list, key, payload) for reading
+// without ever blocking and without following a link: lstat (a device node is never opened),
+// then O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, so that neither a FIFO (whose open(2)
+// waits for a writer) nor a device swapped in meanwhile can stall the caller, then fstat. Anything
+// but a regular file, a symbolic link included, is InvalidArgument naming the path and what it is;
+// absent is NotFound. O_NONBLOCK is cleared on the descriptor returned. Every input file is opened
+// through here.
+[[nodiscard]] Result<UniqueFd> open_regular_file(const std::filesystem::path& path);
+
+// Reads a whole regular file (opened with open_regular_file); TooLarge if it is longer than
+// max_bytes, NotFound if absent.
 [[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path,
                                             std::uint64_t max_bytes);
 

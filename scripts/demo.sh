@@ -71,7 +71,10 @@ url="http://127.0.0.1:$(cat "$work/port")"
 
 step "factory provisioning: TPM counters, state key, ECU key, initial roots"
 "$bin/ratchet" provision --storage-dir "$work/state" --tcti "$tcti" --device-id dev-1 \
-  --director-root "$repo/director/dev-1/1.root.json" --image-root "$repo/image/1.root.json"
+  --director-root "$repo/director/dev-1/1.root.json" --image-root "$repo/image/1.root.json" \
+  | tee "$work/enrollment.json"
+# The backend records the device's ECU key: the server stores only manifests it signed.
+"$bin/ratchet-repo" enroll "$repo" --enrollment "$work/enrollment.json"
 cat >"$work/ratchet.toml" <<TOML
 [device]
 id = "dev-1"

@@ -10,7 +10,8 @@
 namespace ratchet::streaming {
 
 Status FileSource::read_into(std::uint64_t offset, Sink& sink) {
-  auto fd = RATCHET_TRY(open_file(path_, O_RDONLY));
+  auto fd =
+      RATCHET_TRY(kind_ == Kind::Input ? open_regular_file(path_) : open_file(path_, O_RDONLY));
   (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   std::vector<std::byte> buf(read_size_);
   std::uint64_t at = offset;

@@ -332,7 +332,7 @@ Result<InstallReport> install(Source& source, const InstallRequest& request) {
           discard, "read-back of " + r.target.string(), r.image_length,
           r.image_digests.empty() ? r.payload_digests : r.image_digests);
     if (raw || r.chunks != nullptr || !r.image_digests.empty()) {
-      FileSource slot(r.target, r.image_length, 4u << 20);
+      FileSource slot(r.target, r.image_length, 4u << 20, FileSource::Kind::Slot);
       RATCHET_TRY(slot.read_into(0, *check));
       RATCHET_TRY(check->finish());
     }

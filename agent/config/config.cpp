@@ -70,6 +70,39 @@ const toml::table* sub(const toml::table& root, std::string_view key) {
   return node == nullptr ? nullptr : node->as_table();
 }
 
+// An ECU's flash command: an array of strings (the argument vector), or a string split on
+// spaces and tabs. Nothing is run through a shell, so a string with shell syntax in it (quotes,
+// $, backquotes, ;, |, &, redirections, globs, #) is refused rather than run differently than
+// its author meant: such a command needs an array, or a script of its own.
+Status read_command(const toml::table& t, const std::string& key, std::vector<std::string>& out) {
+  const toml::node* node = t.get("command");
+  if (node == nullptr) return {};
+  out.clear();
+  if (const auto* arr = node->as_array()) {
+    for (const auto& e : *arr) {
+      const auto v = e.value<std::string>();
+      if (!v) return fail(Code::BadConfig, "{} must be an array of strings", key);
+      out.push_back(*v);
+    }
+  } else if (const auto v = node->value<std::string>()) {
+    if (const auto bad = v->find_first_of("'\"\\$`;|&<>()*?[]{}~#\n\r"); bad != std::string::npos)
+      return fail(Code::BadConfig,
+                  "{}: '{}' is shell syntax, and the command runs without a shell; write it as "
+                  "an array of arguments, e.g. command = [\"/usr/bin/flash\", \"--verify\"]",
+                  key, v->substr(bad, 1));
+    std::size_t at = 0;
+    while ((at = v->find_first_not_of(" \t", at)) != std::string::npos) {
+      const auto end = v->find_first_of(" \t", at);
+      out.push_back(v->substr(at, end == std::string::npos ? std::string::npos : end - at));
+      at = end;
+    }
+  } else {
+    return fail(Code::BadConfig, "{} must be an array of strings or a string", key);
+  }
+  if (out.empty() || out.front().empty()) return fail(Code::BadConfig, "{} names no program", key);
+  return {};
+}
+
 Status read_ecu(const toml::table& t, std::size_t index, Config& c) {
   Table e(t, fmt::format("ecu[{}]", index));
   EcuConfig ecu;
@@ -82,7 +115,8 @@ Status read_ecu(const toml::table& t, std::size_t index, Config& c) {
   RATCHET_TRY(e.get("slot_a", ecu.slot_a));
   RATCHET_TRY(e.get("slot_b", ecu.slot_b));
   RATCHET_TRY(e.get("path", ecu.path));
-  RATCHET_TRY(e.get("command", ecu.command));
+  RATCHET_TRY(read_command(t, fmt::format("ecu[{}].command", index), ecu.command));
+  e.allow("command");
   RATCHET_TRY(e.done());
   const auto where = fmt::format("ecu[{}] ({})", index, ecu.serial);
   if (kind == "ab-rootfs") {

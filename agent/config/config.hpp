@@ -23,7 +23,9 @@ struct EcuConfig {
   EcuKind kind = EcuKind::AbRootfs;
   std::filesystem::path slot_a, slot_b;  // AbRootfs: block devices or files
   std::filesystem::path path;            // File: where the image goes; Command: staging file
-  std::string command;                   // Command: run with the staged image's path as $1
+  // Command: the flash program and its arguments, run without a shell (bootctl/process.hpp)
+  // with the staged image's path appended as the last argument.
+  std::vector<std::string> command;
 };
 
 struct Config {

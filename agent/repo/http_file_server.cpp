@@ -21,6 +21,7 @@
 
 #include "agent/repo/http_paths.hpp"
 #include "common/fd.hpp"
+#include "common/file.hpp"
 
 namespace ratchet::repo {
 namespace {
@@ -47,6 +48,9 @@ struct HttpFileServer::Impl {
     tcp::socket socket;
     bool closed = false;  // guarded by Impl::mutex, so that shutdown never hits a reused fd
     std::atomic<bool> done{false};
+    std::atomic<bool> waiting{true};  // for the header of its next request (evictable)
+    // When the reaper shuts it down (Clock ticks since its epoch); 0: no deadline.
+    std::atomic<Clock::rep> deadline{0};
     std::thread thread;
   };
 
@@ -60,8 +64,9 @@ struct HttpFileServer::Impl {
   bool stopping = false;
   HttpFaultOptions fault;
   std::vector<HttpRequestRecord> requests;
-  std::list<std::unique_ptr<Connection>> connections;
+  std::list<std::unique_ptr<Connection>> connections;  // oldest first
   std::thread accept_thread;
+  std::thread reaper_thread;
 
   explicit Impl(HttpServerOptions o) : options(std::move(o)) {}
 
@@ -80,6 +85,8 @@ struct HttpFileServer::Impl {
     endpoint = acceptor.local_endpoint(ec);
     if (ec) return fail(Code::Network, "listening socket: {}", ec.message());
     accept_thread = std::thread([this] { accept_loop(); });
+    if (options.idle_timeout.count() > 0 || options.request_timeout.count() > 0)
+      reaper_thread = std::thread([this] { reap_loop(); });
     return {};
   }
 
@@ -89,6 +96,7 @@ struct HttpFileServer::Impl {
       stopping = true;
     }
     cv.notify_all();
+    if (reaper_thread.joinable()) reaper_thread.join();
     if (accept_thread.joinable()) {
       // Wakes the blocking accept() (Linux returns EINVAL); no new connection is added after this.
       ::shutdown(acceptor.native_handle(), SHUT_RDWR);
@@ -125,6 +133,57 @@ struct HttpFileServer::Impl {
     c.closed = true;
   }
 
+  // Sets when `c` is closed unless it makes progress: `after` from now, or never (0).
+  static void arm(Connection& c, std::chrono::milliseconds after) {
+    c.deadline.store(after.count() > 0 ? (Clock::now() + after).time_since_epoch().count() : 0);
+  }
+
+  // Shuts down every connection past its deadline (its thread then sees an error and ends).
+  void reap_loop() noexcept {
+    std::chrono::milliseconds shortest = std::chrono::seconds(1);
+    for (const auto t : {options.idle_timeout, options.request_timeout})
+      if (t.count() > 0) shortest = std::min(shortest, t);
+    const auto tick =
+        std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    std::unique_lock lock(mutex);
+    while (!cv.wait_for(lock, tick, [this] { return stopping; })) {
+      const auto now = Clock::now().time_since_epoch().count();
+      for (auto& c : connections) {
+        const auto deadline = c->deadline.load();
+        if (!c->closed && deadline != 0 && now >= deadline)
+          ::shutdown(c->socket.native_handle(), SHUT_RDWR);
+      }
+    }
+  }
+
+  // Makes room for one more connection under max_connections: joins the finished ones, then
+  // closes the one that has waited longest for a request. False when every one is busy.
+  bool make_room() {
+    Connection* victim = nullptr;
+    {
+      const std::lock_guard lock(mutex);
+      // Joins the connections that have finished, so a long run does not pile up threads.
+      std::erase_if(connections, [](std::unique_ptr<Connection>& c) {
+        if (!c->done.load()) return false;
+        c->thread.join();
+        return true;
+      });
+      if (options.max_connections == 0 || connections.size() < options.max_connections) return true;
+      for (auto& c : connections)
+        if (c->waiting.load() && !c->closed) {
+          victim = c.get();
+          break;
+        }
+      if (victim == nullptr) return false;
+      ::shutdown(victim->socket.native_handle(), SHUT_RDWR);
+    }
+    victim->thread.join();  // prompt: its recv() has returned; it takes the mutex to close
+    const std::lock_guard lock(mutex);
+    connections.remove_if(
+        [victim](const std::unique_ptr<Connection>& c) { return c.get() == victim; });
+    return true;
+  }
+
   void accept_loop() noexcept {
     for (;;) {
       try {
@@ -135,16 +194,15 @@ struct HttpFileServer::Impl {
           if (!sleep_until(Clock::now() + std::chrono::milliseconds(10))) return;
           continue;
         }
+        if (!make_room()) {
+          socket.close(ec);  // every connection is busy: refused
+          continue;
+        }
         const std::lock_guard lock(mutex);
         if (stopping) return;
-        // Joins the connections that have finished, so a long run does not pile up threads.
-        std::erase_if(connections, [](std::unique_ptr<Connection>& c) {
-          if (!c->done.load()) return false;
-          c->thread.join();
-          return true;
-        });
         socket.set_option(tcp::no_delay(true), ec);
         auto& c = *connections.emplace_back(std::make_unique<Connection>(std::move(socket)));
+        arm(c, options.idle_timeout);
         c.thread = std::thread([this, &c] { serve(c); });
       } catch (...) {
         // Out of threads or descriptors: wait a little and keep accepting.
@@ -162,6 +220,8 @@ struct HttpFileServer::Impl {
         parser.body_limit(options.max_put_body);
         boost::system::error_code ec;
         http::read_header(c.socket, buffer, parser, ec);
+        c.waiting.store(false);
+        arm(c, options.request_timeout);
         // A declared body over the limit is refused before it is sent (a client waiting on
         // "Expect: 100-continue" never sends it); Beast reports it as body_limit already here.
         if (ec == http::error::body_limit) {
@@ -179,7 +239,10 @@ struct HttpFileServer::Impl {
           (void)simple(c, parser.get(), http::status::payload_too_large, "body too large\n", false);
           break;
         }
+        arm(c, options.idle_timeout);
         if (ec || !respond(c, parser.get(), chunk)) break;
+        arm(c, options.idle_timeout);
+        c.waiting.store(true);
       }
     } catch (...) {
       // A client hanging up, or anything else: this connection is over.
@@ -237,9 +300,10 @@ struct HttpFileServer::Impl {
     if (opt.fault == HttpFault::Endless) return send_endless(c, head, chunk);
 
     const auto file = options.resolve ? options.resolve(*path) : std::nullopt;
-    const UniqueFd fd(file ? ::open(file->c_str(), O_RDONLY | O_CLOEXEC) : -1);
+    // A FIFO or device under the served tree must not hang this thread in open(): 404.
+    auto fd = file ? open_regular_file(*file) : Result<UniqueFd>(fail(Code::NotFound, "no file"));
     struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    if (!fd || ::fstat(fd->get(), &st) != 0)
       return simple(c, req, http::status::not_found, "not found\n", keep);
     const auto size = static_cast<std::uint64_t>(st.st_size);
 
@@ -255,7 +319,7 @@ struct HttpFileServer::Impl {
       http::write(c.socket, res, ec);
       return !ec && keep;
     }
-    return send_file_response(c, head, keep, fd.get(), size, range, opt, chunk);
+    return send_file_response(c, head, keep, fd->get(), size, range, opt, chunk);
   }
 
   bool send_endless(Connection& c, bool head, std::vector<char>& chunk) {
@@ -267,8 +331,10 @@ struct HttpFileServer::Impl {
     if (ec || head) return false;
     for (std::size_t i = 0; i < chunk.size(); ++i)
       chunk[i] = static_cast<char>('a' + i % 26);
-    while (!ec)
+    while (!ec) {
       asio::write(c.socket, asio::buffer(chunk), ec);
+      arm(c, options.idle_timeout);
+    }
     return false;
   }
 
@@ -309,7 +375,9 @@ struct HttpFileServer::Impl {
         return false;
       case HttpFault::Stall: {
         if (!send_file(c, fd, offset, std::min(length, opt.truncate_after), chunk, 0)) return false;
-        // Silence until the client hangs up or the server stops (shutdown() ends the read).
+        // Silence until the client hangs up or the server stops (shutdown() ends the read); the
+        // stall is the point, so no deadline.
+        arm(c, std::chrono::milliseconds(0));
         std::array<char, 512> sink{};
         while (!ec)
           c.socket.read_some(asio::buffer(sink), ec);
@@ -344,6 +412,7 @@ struct HttpFileServer::Impl {
       boost::system::error_code ec;
       asio::write(c.socket, asio::buffer(chunk.data(), static_cast<std::size_t>(got)), ec);
       if (ec) return false;
+      arm(c, options.idle_timeout);  // the client takes bytes: not idle
       sent += static_cast<std::uint64_t>(got);
     }
     return true;

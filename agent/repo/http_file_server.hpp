@@ -1,4 +1,5 @@
-// A small HTTP/1.1 file server (Boost.Beast, one thread per connection, keep-alive): GET and HEAD
+// A small HTTP/1.1 file server (Boost.Beast, one thread per connection, keep-alive; connections
+// bounded in number and in time, see HttpServerOptions): GET and HEAD
 // of files with single-range support, bounded PUT bodies handed to a callback, and fault modes
 // that a device must survive (slow, truncated, over-long, endless and stalled bodies, ignored
 // ranges, error statuses). `ratchet-repo serve` and the test servers are built on it.
@@ -8,6 +9,7 @@
 // hold a ".." segment (404). Boost stays out of this header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -64,6 +66,16 @@ struct HttpServerOptions {
   HttpPutHandler put;  // none: PUT is 405
   std::size_t max_put_body = 1u << 20;
   bool record_requests = false;  // keep every request for requests() (tests)
+  // At most this many connections at once (each one a thread). One more takes the place of the
+  // connection that has waited longest for its next request (closed); when every connection is
+  // busy with a request it is closed at once. 0: no bound.
+  std::size_t max_connections = 64;
+  // A connection must deliver a request's header within idle_timeout (of being accepted, or of
+  // its previous response), then the body within request_timeout; a client that takes no bytes
+  // of a response for idle_timeout is cut off. Past its deadline a connection is closed (the
+  // Stall fault, which holds connections on purpose, is exempt). 0: no limit.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(60)};
 };
 
 class HttpFileServer {

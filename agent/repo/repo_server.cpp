@@ -2,8 +2,8 @@
 
 #include <optional>
 
+#include "agent/repo/device_keys.hpp"
 #include "agent/repo/operator_repo.hpp"
-#include "agent/tuf/canonical_json.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
 
@@ -68,7 +68,17 @@ unsigned put_manifest(const RepoPaths& paths, const std::string& path, std::stri
   const std::string device = r->served.substr(std::string_view("director/").size());
   std::error_code ec;
   if (!std::filesystem::is_directory(paths.director(device), ec)) return 404;
-  if (!tuf::parse_json(body, "manifest of " + device, kMaxManifest)) return 400;
+  // Stored only when the device it names signed it: a manifest is what the backend decides the
+  // device's next update on, so a forged one (any JSON for any device, before) is refused.
+  const auto key = device_key(paths, device);
+  if (!key) {
+    log::warning("manifest of {} refused: {}", device, key.error().to_string());
+    return 403;
+  }
+  if (auto verified = verify_manifest(*key, device, body); !verified) {
+    log::warning("manifest of {} refused: {}", device, verified.error().to_string());
+    return verified.error().code() == Code::BadMetadata ? 400 : 403;
+  }
   std::filesystem::create_directories(paths.manifests(), ec);
   if (auto s = write_file_atomic(paths.manifests() / (device + ".json"), body, 0644); !s) {
     log::error("manifest of {}: {}", device, s.error().to_string());
@@ -101,6 +111,9 @@ Result<std::unique_ptr<HttpFileServer>> start_repo_server(const ServeOptions& op
   http.bind = options.bind;
   http.port = options.port;
   http.max_put_body = kMaxManifest;
+  http.max_connections = options.max_connections;
+  http.idle_timeout = options.idle_timeout;
+  http.request_timeout = options.request_timeout;
   const ServeFault fault = options.fault;
   http.resolve = [paths, fault](const std::string& path) { return resolve(paths, fault, path); };
   http.put = [paths](const std::string& path, std::string_view body) {

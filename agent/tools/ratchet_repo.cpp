@@ -10,11 +10,14 @@
 //   ratchet-repo rotate-key REPO (--image | --device ID) --role root|timestamp|snapshot|targets
 //   ratchet-repo delegate REPO --role NAME --paths PATTERN [--paths ...]
 //   ratchet-repo bundle REPO --device ID --out PATH[.tar]
+//   ratchet-repo enroll REPO --enrollment F       (the JSON `ratchet provision` printed)
 //   ratchet-repo serve REPO [--bind 127.0.0.1] [--port 0] [--port-file F] [--fault MODE]
+//                [--max-connections 64] [--idle-timeout 30] [--request-timeout 60]
 //   ratchet-repo provisioning-record --key KEY.pem --device ID --generation N --director-root F
 //                --image-root F [--security-version N] --out F
 //   ratchet-repo provisioning-keygen --out-private K.pem --out-keys keys.json
 // Failures print `error: <Code>: <message>` and exit with agent/cli/exit_code.hpp's codes.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <functional>
@@ -27,6 +30,7 @@
 
 #include "agent/cli/exit_code.hpp"
 #include "agent/repo/bundle.hpp"
+#include "agent/repo/device_keys.hpp"
 #include "agent/repo/provisioning_files.hpp"
 #include "agent/repo/repo_commands.hpp"
 #include "agent/repo/repo_server.hpp"
@@ -55,8 +59,16 @@ struct Options {
   std::string device, out, bind = "127.0.0.1", port_file, fault = "none";
   std::uint16_t port = 0;
   bool image_repo = false;
-  std::string key, director_root, image_root, out_private, out_keys;
+  std::string key, director_root, image_root, out_private, out_keys, enrollment;
+  std::size_t max_connections = 64;
+  double idle_timeout = 30, request_timeout = 60;
 };
+
+Result<std::chrono::milliseconds> seconds_option(double seconds, std::string_view name) {
+  if (!(seconds >= 0) || seconds > 86400)
+    return fail(Code::InvalidArgument, "{} must be between 0 and 86400 seconds", name);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
 
 Status run_add_target(const Options& o) {
   repo::AddTargetRequest r;
@@ -103,6 +115,9 @@ Status run_serve(const Options& o) {
   so.bind = o.bind;
   so.port = o.port;
   so.fault = RATCHET_TRY(repo::parse_serve_fault(o.fault));
+  so.max_connections = o.max_connections;
+  so.idle_timeout = RATCHET_TRY(seconds_option(o.idle_timeout, "--idle-timeout"));
+  so.request_timeout = RATCHET_TRY(seconds_option(o.request_timeout, "--request-timeout"));
   auto server = RATCHET_TRY(repo::start_repo_server(so));
   if (!o.port_file.empty())
     RATCHET_TRY(write_file_atomic(o.port_file, std::to_string(server->port()) + "\n"));
@@ -189,12 +204,28 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
   bundle->add_option("--out", o.out, "bundle directory, or PATH.tar")->required();
   subs.push_back({bundle, [&o] { return repo::write_bundle(o.repo, o.device, o.out); }});
 
+  auto* enroll = app.add_subcommand("enroll", "Record a device's ECU key (manifests must verify)");
+  repo_arg(enroll);
+  enroll->add_option("--enrollment", o.enrollment, "the JSON `ratchet provision` printed")
+      ->required();
+  subs.push_back({enroll, [&o] { return repo::enroll_device(o.repo, o.enrollment); }});
+
   auto* serve = app.add_subcommand("serve", "Serve REPO over HTTP until SIGTERM/SIGINT");
   repo_arg(serve);
   serve->add_option("--bind", o.bind, "address to listen on")->capture_default_str();
   serve->add_option("--port", o.port, "port (0: the kernel picks)")->capture_default_str();
   serve->add_option("--port-file", o.port_file, "write the bound port here");
   serve->add_option("--fault", o.fault, "none, slow, endless, wrong-length, replay or drop")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", o.max_connections,
+                   "connections served at once (0: unbounded)")
+      ->capture_default_str();
+  serve
+      ->add_option("--idle-timeout", o.idle_timeout,
+                   "seconds for a request header to arrive, or a client to take response bytes")
+      ->capture_default_str();
+  serve->add_option("--request-timeout", o.request_timeout, "seconds for a request body")
       ->capture_default_str();
   subs.push_back({serve, [&o] { return run_serve(o); }});
 

@@ -3,7 +3,7 @@
 #include "agent/store/installed_images.hpp"
 #include "agent/update/file_replacement.hpp"
 #include "agent/update/image_spec.hpp"
-#include "bootctl/health_checks.hpp"
+#include "bootctl/process.hpp"
 #include "common/constant_time.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
@@ -151,8 +151,12 @@ Result<EcuResult> EcuInstaller::install(
     return EcuResult::TrialArmed;
   }
   if (ecu.kind == config::EcuKind::Command) {
-    const std::string cmd = ecu.command + " '" + ecu.path.string() + "'";
-    RATCHET_TRY(bootctl::run_health_checks({{cmd, std::chrono::seconds(600)}}, nullptr));
+    // No shell: the staged file's path is one argument, whatever characters it holds.
+    bootctl::ProcessSpec flash{.argv = ecu.command,
+                               .timeout = std::chrono::seconds(600),
+                               .what = fmt::format("the flash command {}", ecu.command.front())};
+    flash.argv.push_back(ecu.path.string());
+    RATCHET_TRY(bootctl::run_process(flash, nullptr, std::chrono::milliseconds(1000)));
   }
   RATCHET_TRY(store::record_installed(anchored_, ecu.serial, image));
   return EcuResult::Installed;

@@ -65,7 +65,7 @@ Status read_exact(int fd, std::span<char> out, const std::string& what) {
 Status unpack_tar(const std::filesystem::path& tar, const std::filesystem::path& into,
                   std::uint64_t max_total) {
   const std::string what = tar.string();
-  auto in = RATCHET_TRY(open_file(tar, O_RDONLY));
+  auto in = RATCHET_TRY(open_regular_file(tar));
   std::error_code ec;
   std::filesystem::create_directories(into, ec);
   if (ec) return fail(Code::Io, "{}: {}", into.string(), ec.message());

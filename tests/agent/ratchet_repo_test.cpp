@@ -7,10 +7,15 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "agent/provisioning/provisioning_record.hpp"
 #include "agent/tuf/canonical_json.hpp"
+#include "agent/tuf/keys.hpp"
+#include "common/fd.hpp"
 #include "common/handles/curl.hpp"
 #include "common/hex.hpp"
 #include "streaming/chunk_list.hpp"
@@ -92,6 +97,26 @@ HttpResult http(const std::string& url, const std::string& range = "",
   return r;
 }
 
+// A device's ECU key and its vehicle manifest, signed as `ratchet manifest` signs it.
+tuf::PrivateKey ecu_key() {
+  return tuf::PrivateKey::generate(tuf::KeyType::EcdsaP256).value();
+}
+
+std::string signed_manifest(const tuf::PrivateKey& key, const std::string& vin,
+                            std::uint64_t counter = 1) {
+  const Json signed_part = {{"vin", vin},
+                            {"primary_ecu_serial", "ecu-1"},
+                            {"ecu_version_manifests", Json::object()},
+                            {"report_counter", counter}};
+  const std::string canonical = tuf::canonical_json(signed_part).value();
+  const auto sig = key.sign(std::as_bytes(std::span(canonical))).value();
+  return Json{{"signed", signed_part},
+              {"signatures", Json::array({{{"keyid", key.public_key().key_id()},
+                                           {"method", tuf::kEcdsaP256},
+                                           {"sig", to_hex(std::span<const std::byte>(sig))}}})}}
+      .dump();
+}
+
 class RatchetRepo : public ::testing::Test {
  protected:
   test::TempDir dir;
@@ -151,6 +176,19 @@ class RatchetRepo : public ::testing::Test {
                                      "--target-dir",   (dir / "out").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return test::run_process(argv);
+  }
+
+  // `ratchet-repo enroll` of a new ECU key for `device`, from an enrollment as `ratchet provision`
+  // prints it.
+  tuf::PrivateKey enroll(const std::string& device) {
+    auto key = ecu_key();
+    const auto file = dir / (device + ".enrollment.json");
+    std::ofstream(file) << Json{{"device_id", device},
+                                {"ecu_key", key.public_key().to_json()},
+                                {"ecu_key_id", key.public_key().key_id()}}
+                               .dump(2);
+    ok({"enroll", repo.string(), "--enrollment", file.string()});
+    return key;
   }
 
   Json image_targets() { return json_of(newest(repo / "image", "targets"))["signed"]["targets"]; }
@@ -438,8 +476,10 @@ TEST_F(RatchetRepo, ServeRangesPathsAndManifests) {
         "/image/targets"})
     EXPECT_EQ(http(base_url + path).status, 404) << path;
 
-  // Manifests: stored atomically per device; bounded; JSON only; known devices only.
-  const std::string manifest = R"({"signed":{"ecu_version_manifests":{}},"signatures":[]})";
+  // Manifests: stored atomically per device; bounded; JSON only; known devices only; signed by
+  // the device (ServeStoresOnlyManifestsTheDeviceSigned).
+  const auto key = enroll("dev-1");
+  const std::string manifest = signed_manifest(key, "dev-1");
   EXPECT_EQ(http(base_url + "/director/dev-1/manifest", "", manifest).status, 200);
   EXPECT_EQ(text_of(repo / "manifests/dev-1.json"), manifest);
   EXPECT_EQ(http(base_url + "/director/dev-1/manifest", "", std::string("not json")).status, 400);
@@ -450,6 +490,118 @@ TEST_F(RatchetRepo, ServeRangesPathsAndManifests) {
 
   // SIGTERM stops it cleanly.
   EXPECT_EQ(server->stop(), 0) << server->err();
+}
+
+TEST_F(RatchetRepo, ServeStoresOnlyManifestsTheDeviceSigned) {
+  init_with_v1();
+  for (const char* device : {"dev-1", "dev-2"})
+    ok({"assign", repo.string(), "--device", device, "--ecu", "ecu-1", "--hardware-id", "board-a",
+        "--target", "fw-1.img"});
+  const auto key = enroll("dev-1");
+  // Enrolling the same key again writes nothing.
+  const auto enrolled = fs::last_write_time(repo / "devices/dev-1.json");
+  const auto again_file = dir / "again.json";
+  std::ofstream(again_file) << Json{{"device_id", "dev-1"},
+                                    {"ecu_key", key.public_key().to_json()}};
+  ok({"enroll", repo.string(), "--enrollment", again_file.string()});
+  EXPECT_EQ(fs::last_write_time(repo / "devices/dev-1.json"), enrolled);
+  serve();
+  const auto put = [&](const std::string& device, const std::string& body) {
+    return http(base_url + "/director/" + device + "/manifest", "", body).status;
+  };
+  // Forged: signed by another key, under the device's key ID, for another vin, unsigned, or
+  // tampered with after signing; and a device with no key enrolled. None is stored.
+  const std::string forged = signed_manifest(ecu_key(), "dev-1");
+  EXPECT_EQ(put("dev-1", forged), 403);
+  Json relabelled = Json::parse(forged);
+  relabelled["signatures"][0]["keyid"] = key.public_key().key_id();
+  EXPECT_EQ(put("dev-1", relabelled.dump()), 403);
+  EXPECT_EQ(put("dev-1", signed_manifest(key, "dev-2")), 403);
+  Json tampered = Json::parse(signed_manifest(key, "dev-1"));
+  tampered["signed"]["report_counter"] = 99;
+  EXPECT_EQ(put("dev-1", tampered.dump()), 403);
+  Json unsigned_one = tampered;
+  unsigned_one["signatures"] = Json::array();
+  EXPECT_EQ(put("dev-1", unsigned_one.dump()), 403);
+  EXPECT_EQ(put("dev-1", R"({"signed":{"vin":"dev-1"}})"), 400);
+  EXPECT_EQ(put("dev-2", signed_manifest(ecu_key(), "dev-2")), 403);  // dev-2 never enrolled
+  EXPECT_FALSE(fs::exists(repo / "manifests/dev-1.json"));
+  EXPECT_FALSE(fs::exists(repo / "manifests/dev-2.json"));
+  // The real one is stored as it came.
+  const std::string good = signed_manifest(key, "dev-1", 7);
+  EXPECT_EQ(put("dev-1", good), 200);
+  EXPECT_EQ(text_of(repo / "manifests/dev-1.json"), good);
+  EXPECT_EQ(put("dev-1", forged), 403);
+  EXPECT_EQ(text_of(repo / "manifests/dev-1.json"), good);
+  EXPECT_NE(server->err().find("manifest of dev-1 refused: BadSignature: "), std::string::npos)
+      << server->err();
+  // A bad enrollment is refused naming the file.
+  std::ofstream(dir / "bad.json") << R"({"device_id":"dev-1"})";
+  const auto bad = tool({"enroll", repo.string(), "--enrollment", (dir / "bad.json").string()});
+  EXPECT_NE(bad.err.find("error: BadMetadata: " + (dir / "bad.json").string()), std::string::npos)
+      << bad.err;
+}
+
+// A TCP connection to the server that sends `first` (maybe nothing) and then stays silent.
+UniqueFd half_open(const std::string& base_url, const std::string& first = "") {
+  const auto port = static_cast<std::uint16_t>(std::stoi(base_url.substr(base_url.rfind(':') + 1)));
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  if (!first.empty()) {
+    EXPECT_EQ(::send(fd.get(), first.data(), first.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(first.size()));
+  }
+  return fd;
+}
+
+std::size_t threads_of(pid_t pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e :
+       fs::directory_iterator("/proc/" + std::to_string(pid) + "/task"))
+    ++n;
+  return n;
+}
+
+// Whether the server closed `fd` (EOF or reset) within a generous limit: it must, by itself.
+bool closed_by_server(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 30000) != 1) return false;
+  char c = 0;
+  return ::recv(fd, &c, 1, 0) <= 0;
+}
+
+TEST_F(RatchetRepo, ServeBoundsConnectionsAndStillAnswers) {
+  init_with_v1();
+  serve({"--max-connections", "8"});
+  const std::size_t idle_threads = threads_of(server->pid());
+  // 200 connections that never send a request (or only half a header): a thread each, before.
+  std::vector<UniqueFd> attack;
+  for (int i = 0; i < 200; ++i)
+    attack.push_back(half_open(base_url, i % 2 == 0 ? "" : "GET /image/1.root.json HTTP/1.1\r\n"));
+  // Accepted in order, so once this one is answered every one above has been dealt with.
+  const auto r = http(base_url + "/image/1.root.json");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, text_of(repo / "image/1.root.json"));
+  EXPECT_LE(threads_of(server->pid()), idle_threads + 8);
+  EXPECT_TRUE(closed_by_server(attack.front().get()));  // the longest waiting went first
+}
+
+TEST_F(RatchetRepo, ServeClosesIdleAndSlowConnections) {
+  init_with_v1();
+  serve({"--idle-timeout", "0.2", "--request-timeout", "0.2"});
+  const auto idle = half_open(base_url);
+  const auto slow_header = half_open(base_url, "GET /image/1.root.json HTTP/1.1\r\nHost: x\r\n");
+  const auto slow_body = half_open(base_url,
+                                   "PUT /director/dev-1/manifest HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Length: 100\r\n\r\n{");
+  EXPECT_TRUE(closed_by_server(idle.get()));
+  EXPECT_TRUE(closed_by_server(slow_header.get()));
+  EXPECT_TRUE(closed_by_server(slow_body.get()));
+  EXPECT_EQ(http(base_url + "/image/1.root.json").status, 200);  // and it still serves
 }
 
 TEST_F(RatchetRepo, ServeFaultsAreWhatADeviceSees) {

@@ -162,7 +162,7 @@ TEST_F(UpdateE2E, SecondEcuFailingLeavesTheFirstCommitted) {
   assign("mcu.bin", mcu, "mcu", "mcu-x");
   publish();
   extra_ecus = "[[ecu]]\nserial = \"mcu\"\nhardware_id = \"mcu-x\"\nkind = \"command\"\npath = \"" +
-               (dir / "mcu.bin").string() + "\"\ncommand = \"exit 7 #\"\n";
+               (dir / "mcu.bin").string() + "\"\ncommand = [\"false\"]\n";
   write_config();
   auto r = update();
   EXPECT_EQ(r.exit_code, 40) << r.err;  // the flash command failed: a local failure

@@ -1,9 +1,12 @@
 #include "common/file.hpp"
 
 #include <fstream>
+#include <future>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tmpfs.hpp"
@@ -86,6 +89,40 @@ TEST(File, WriteAtomicOnAFullDiskLeavesNoTemporaryFile) {
       << r.error().message();
   EXPECT_FALSE(std::filesystem::exists(small / "counter.tmp"));
   EXPECT_EQ(read_file(small / "counter", 10).value(), "1\n");
+}
+
+// A FIFO's open(2) waits for a writer: an input file must be refused without waiting. Were it to
+// wait, the guard below opens the writer end so that the test fails instead of hanging.
+TEST(File, ReadRefusesFifosDevicesAndSymlinksWithoutBlocking) {
+  test::TempDir dir;
+  const auto fifo = dir / "metadata.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  auto reading = std::async(std::launch::async, [&] { return read_file(fifo, 100); });
+  if (reading.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    const int unblock = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    ADD_FAILURE() << "read_file blocked on a FIFO";
+    (void)reading.wait();
+    ::close(unblock);
+  }
+  auto r = reading.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::InvalidArgument);
+  EXPECT_EQ(r.error().message(), fifo.string() + ": a FIFO, not a regular file");
+
+  std::ofstream(dir / "real") << "x";
+  std::filesystem::create_symlink(dir / "real", dir / "link");
+  r = read_file(dir / "link", 100);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::InvalidArgument);
+  EXPECT_EQ(r.error().message(), (dir / "link").string() + ": a symbolic link, not a regular file");
+  auto fd = open_regular_file(dir / "real");
+  ASSERT_TRUE(fd);
+  EXPECT_EQ(::fcntl(fd->get(), F_GETFL) & O_NONBLOCK, 0);  // cleared for the reader
+
+  // /dev/null is a character device: refused before it is opened.
+  r = read_file("/dev/null", 100);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "/dev/null: a character device, not a regular file");
 }
 
 TEST(File, WriteIntoMissingDirectoryFails) {
