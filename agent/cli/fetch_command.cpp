@@ -62,13 +62,12 @@ Status run_fetch(const FetchOptions& o) {
   const auto verified = RATCHET_TRY(refresh.run({uptane::Ecu{o.ecu_serial, o.hardware_id}}, {}));
 
   // The whole set verified: trust it, in one transaction, and move the time floor up.
-  auto puts = refresh.staged();
+  auto change = RATCHET_TRY(refresh.change());
   if (anchored) {
-    store::AnchoredStore::Change change;
-    change.puts = std::move(puts);
     RATCHET_TRY(anchored->commit(change));
   } else {
-    RATCHET_TRY(db.commit(puts));
+    change.puts.merge(change.riders);
+    RATCHET_TRY(db.commit(change.puts));
   }
 
   tuf::HttpFetcher targets(tuf::with_trailing_slash(o.image_url) + "targets/", http);

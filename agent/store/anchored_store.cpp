@@ -83,9 +83,10 @@ Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
   if (current) {
     auto record = unseal(*current, *anchor.key, fmt::format("rollback state in {}", dir));
     if (record && record->epoch == epoch) {
+      // A pending record beside it is a commit that never reached its commit point. It stays
+      // where it is (nothing is written here): the next commit seals past its epoch.
       s.record_ = std::move(*record);
       s.sealed_ = *current;
-      if (pending) RATCHET_TRY(s.discard_pending());  // a commit that never reached its point
       RATCHET_TRY(s.check_entries(s.record_));
       RATCHET_TRY(s.settle_generation());
       return s;
@@ -104,9 +105,11 @@ Result<AnchoredStore> AnchoredStore::open(LmdbStore& db, Anchor anchor) {
                                   dir, record->epoch, epoch));
   }
   if (pending) {
-    // A crash after the commit point: the pending state is the committed one.
+    // A crash after the commit point: the pending state is the committed one. A crash between
+    // the increments of a commit that skips epochs: finish them, it is committed too.
     auto record = unseal(*pending, *anchor.key, fmt::format("pending rollback state in {}", dir));
-    if (record && record->epoch == epoch) {
+    if (record && record->epoch - record->skip <= epoch && epoch <= record->epoch) {
+      RATCHET_TRY(s.increment_to(epoch, record->epoch, nullptr));
       RATCHET_TRY(s.promote(*record, *pending));
       s.record_ = std::move(*record);
       s.sealed_ = *pending;
@@ -188,16 +191,40 @@ Status AnchoredStore::promote(const StateRecord& pending, std::string_view seale
   return db_->commit(puts, erases);
 }
 
-Status AnchoredStore::discard_pending() {
-  auto erases = RATCHET_TRY(keys_with_prefix(*db_, kPendingPrefix));
-  erases.emplace_back(kStatePending);
-  return db_->commit({}, erases);
+// The highest epoch a pending record in the store was sealed for, if it is ahead of the counter:
+// a commit that wrote it and never incremented (power cut, TPM error). The counter must never
+// stop at that epoch again, or a copy of the store holding that record would load as valid. A
+// record that does not verify with this device's key can never load, so it reserves nothing.
+Result<std::uint64_t> AnchoredStore::abandoned_epoch(std::uint64_t counter) const {
+  const auto pending = RATCHET_TRY(db_->get(kStatePending));
+  if (!pending) return counter;
+  auto record = unseal(*pending, *anchor_.key, "pending rollback state");
+  if (!record || record->epoch <= counter) return counter;
+  return record->epoch;
+}
+
+// Increments the epoch counter from `from` to `to`, checking each step.
+Status AnchoredStore::increment_to(std::uint64_t from, std::uint64_t to,
+                                   const std::function<void(CommitStep)>* step) {
+  for (std::uint64_t want = from + 1; want <= to; ++want) {
+    const std::uint64_t now = RATCHET_TRY(anchor_.counters->increment(Counter::Epoch));
+    if (now != want)
+      return fail(Code::StateRollback,
+                  "the epoch counter went from {} to {}, not {}: something else incremented it",
+                  want - 1, now, want);
+    if (step != nullptr && *step)
+      (*step)(want == to ? CommitStep::EpochIncremented : CommitStep::EpochSkipped);
+  }
+  return {};
 }
 
 Status AnchoredStore::commit(const Change& change) {
   for (const auto& [key, value] : change.puts)
     if (!is_protected_key(key)) return fail(Code::Internal, "{} is not a protected store key", key);
   for (const auto& key : change.erases)
+    if (!is_protected_key(key)) return fail(Code::Internal, "{} is not a protected store key", key);
+
+  for (const auto& [key, value] : change.riders)
     if (!is_protected_key(key)) return fail(Code::Internal, "{} is not a protected store key", key);
 
   StateRecord next = replacing_ ? StateRecord{} : record_;
@@ -214,6 +241,12 @@ Status AnchoredStore::commit(const Change& change) {
                 "the rollback state in {} changed since this process loaded it (another ratchet "
                 "run committed); run again",
                 db_->dir().string());
+  // Nothing protected changes: no pending write, no increment (an NV write costs endurance).
+  if (!replacing_ && !change.new_generation && next.digests == record_.digests) return {};
+  std::map<std::string, std::string> puts = change.puts;
+  for (const auto& [key, value] : change.riders)
+    if (puts.emplace(key, value).second) next.digests[key] = digest_hex(value);
+
   const std::uint64_t epoch = RATCHET_TRY(anchor_.counters->read(Counter::Epoch));
   if (!replacing_ && epoch != record_.epoch)
     return fail(Code::StateRollback, "the epoch counter moved from {} to {} since the state loaded",
@@ -222,27 +255,25 @@ Status AnchoredStore::commit(const Change& change) {
     next.generation = RATCHET_TRY_CTX(anchor_.counters->read(Counter::ProvisioningGeneration),
                                       "provisioning generation counter");
   if (change.new_generation) ++next.generation;
-  next.epoch = epoch + 1;
+  // Sealed epochs are unique: never one an abandoned pending record was already sealed for.
+  next.epoch = RATCHET_TRY(abandoned_epoch(epoch)) + 1;
+  next.skip = next.epoch - epoch - 1;
   const std::string sealed = RATCHET_TRY(seal(next, *anchor_.key));
 
-  // 1. Pending: the new entries beside the old ones, and the record that names them.
+  // 1. Pending: the new entries beside the old ones, and the record that names them (replacing
+  // an abandoned one, whose epoch this record skips).
   {
     auto stale = RATCHET_TRY(keys_with_prefix(*db_, kPendingPrefix));
-    std::map<std::string, std::string> puts;
-    for (const auto& [key, value] : change.puts)
-      puts[pending_key(key)] = value;
-    puts[std::string(kStatePending)] = sealed;
-    RATCHET_TRY(db_->commit(puts, stale));
+    std::map<std::string, std::string> pending;
+    for (const auto& [key, value] : puts)
+      pending[pending_key(key)] = value;
+    pending[std::string(kStatePending)] = sealed;
+    RATCHET_TRY(db_->commit(pending, stale));
   }
   if (on_step) on_step(CommitStep::PendingWritten);
 
-  // 2. The commit point.
-  const std::uint64_t now = RATCHET_TRY(anchor_.counters->increment(Counter::Epoch));
-  if (now != next.epoch)
-    return fail(Code::StateRollback,
-                "the epoch counter went from {} to {}, not {}: something else incremented it",
-                epoch, now, next.epoch);
-  if (on_step) on_step(CommitStep::EpochIncremented);
+  // 2. The commit point: the counter reaches next.epoch (through the skipped epochs, if any).
+  RATCHET_TRY(increment_to(epoch, next.epoch, &on_step));
 
   // 3. A new provisioning lineage also moves its counter, so its record cannot be replayed.
   const StateRecord previous = std::exchange(record_, next);

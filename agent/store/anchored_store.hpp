@@ -6,7 +6,10 @@
 //
 // Commit: (1) write the new entries and record as pending, (2) increment the epoch counter -- the
 // commit point, (3) for a re-provisioning, increment the provisioning generation, (4) promote
-// pending in one LMDB transaction. A crash anywhere is recovered by the next open().
+// pending in one LMDB transaction. A crash anywhere is recovered by the next open(). A change
+// that leaves every protected value as it is writes nothing. No two records are ever sealed for
+// one epoch: a commit after an abandoned one (pending written, never incremented) seals past the
+// abandoned record's epoch (docs/tpm.md).
 #pragma once
 
 #include <functional>
@@ -26,7 +29,13 @@ inline constexpr std::string_view kStatePending = "state/pending";
 inline constexpr std::string_view kPendingPrefix = "pending/";
 
 // The steps of a commit, for crash tests that stop the process between them.
-enum class CommitStep : std::uint8_t { PendingWritten, EpochIncremented, GenerationIncremented };
+// EpochSkipped: after each increment through an abandoned record's epoch, before the last one.
+enum class CommitStep : std::uint8_t {
+  PendingWritten,
+  EpochSkipped,
+  EpochIncremented,
+  GenerationIncremented
+};
 
 struct Anchor {
   tpm::CounterStore* counters = nullptr;
@@ -48,9 +57,13 @@ class AnchoredStore {
     std::map<std::string, std::string> puts;
     std::vector<std::string> erases;
     bool new_generation = false;  // also increment the provisioning generation (re-provisioning)
+    // Committed only together with a change of the puts or erases, never on their own (the time
+    // floor between its steps: docs/storage.md).
+    std::map<std::string, std::string> riders = {};
   };
-  // All keys must be protected ones. On success the new state is trusted and durable. Busy when
-  // another process committed since this object loaded the state.
+  // All keys must be protected ones. On success the new state is trusted and durable. A change
+  // whose puts equal what is stored and whose erases name nothing stored is a no-op: no write,
+  // no increment. Busy when another process committed since this object loaded the state.
   [[nodiscard]] Status commit(const Change& change);
 
   [[nodiscard]] std::uint64_t epoch() const noexcept { return record_.epoch; }
@@ -63,7 +76,9 @@ class AnchoredStore {
  private:
   AnchoredStore(LmdbStore& db, Anchor anchor) : db_(&db), anchor_(anchor) {}
   [[nodiscard]] Status promote(const StateRecord& pending, std::string_view sealed);
-  [[nodiscard]] Status discard_pending();
+  [[nodiscard]] Result<std::uint64_t> abandoned_epoch(std::uint64_t counter) const;
+  [[nodiscard]] Status increment_to(std::uint64_t from, std::uint64_t to,
+                                    const std::function<void(CommitStep)>* step);
   [[nodiscard]] Status check_entries(const StateRecord& record) const;
   [[nodiscard]] Status settle_generation();
 

@@ -36,6 +36,7 @@ Result<std::string> seal(const StateRecord& record, tpm::StateKey& key) {
                  {"epoch", record.epoch},
                  {"generation", record.generation},
                  {"entries", record.digests}};
+  if (record.skip != 0) j["skip"] = record.skip;  // absent in a record that skips nothing
   const std::string text = RATCHET_TRY(tuf::canonical_json(j));
   const tpm::Mac mac = RATCHET_TRY(key.mac(sha256(text)));
   return to_hex(std::as_bytes(std::span(mac))) + "\n" + text;
@@ -68,6 +69,8 @@ Result<StateRecord> unseal(std::string_view sealed, tpm::StateKey& key, std::str
                   kFormat);
     r.epoch = j->at("epoch").get<std::uint64_t>();
     r.generation = j->at("generation").get<std::uint64_t>();
+    r.skip = j->value("skip", std::uint64_t{0});
+    if (r.skip >= r.epoch) return fail(Code::StateForged, "{}: skips past epoch 0", what);
     r.digests = j->at("entries").get<std::map<std::string, std::string>>();
   } catch (const tuf::Json::exception& e) {
     return fail(Code::StateForged, "{}: {}", what, e.what());

@@ -22,6 +22,10 @@ inline constexpr std::array<std::string_view, 4> kProtectedPrefixes = {"trusted/
 
 struct StateRecord {
   std::uint64_t epoch = 0;
+  // How many counter values just below `epoch` this record's commit passes on its way there:
+  // epochs an abandoned pending record was sealed for, which this commit makes unreachable
+  // (docs/tpm.md). A pending record is also accepted at those values, to finish its commit.
+  std::uint64_t skip = 0;
   std::uint64_t generation = 0;
   std::map<std::string, std::string> digests;  // protected key -> lower-case hex SHA-256 of value
 

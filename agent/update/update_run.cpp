@@ -126,7 +126,9 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     return fail(error);
   }
   // Metadata floors move as soon as the whole set verified; image floors only after a good boot.
-  RATCHET_TRY(anchored.commit({.puts = refresh.staged(), .erases = {}}));
+  // A run that verified nothing new commits nothing (no NV write).
+  const auto change = RATCHET_TRY(refresh.change());
+  RATCHET_TRY(anchored.commit(change));
 
   RunReport report;
   std::optional<Error> first_failure;

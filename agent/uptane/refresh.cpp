@@ -38,6 +38,7 @@ Status trust_first_root(store::StagedMetadata& staged, tuf::Fetcher& fetcher,
 Refresh::Refresh(const store::LmdbStore& db, tuf::Fetcher& director, tuf::Fetcher& image,
                  const RefreshOptions& options)
     : options_(options),
+      db_(db),
       director_fetcher_(director),
       image_fetcher_(image),
       director_md_(db, "director"),
@@ -56,11 +57,13 @@ Result<VerifiedTargets> Refresh::run(const std::vector<Ecu>& ecus,
   return verify_director_targets(director_.targets(), image_, ecus, release_counters);
 }
 
-std::map<std::string, std::string> Refresh::staged() const {
-  std::map<std::string, std::string> puts = director_md_.staged();
-  puts.insert(image_md_.staged().begin(), image_md_.staged().end());
-  puts[std::string(store::kTimeFloorKey)] = std::to_string(options_.now);
-  return puts;
+Result<store::AnchoredStore::Change> Refresh::change() const {
+  store::AnchoredStore::Change c;
+  c.puts = director_md_.staged();
+  c.puts.insert(image_md_.staged().begin(), image_md_.staged().end());
+  auto& floor = RATCHET_TRY(store::time_floor_due(db_, options_.now)) ? c.puts : c.riders;
+  floor[std::string(store::kTimeFloorKey)] = std::to_string(options_.now);
+  return c;
 }
 
 }  // namespace ratchet::uptane

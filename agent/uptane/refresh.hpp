@@ -1,12 +1,13 @@
 // One Uptane check of both repositories, as `fetch`, `update` and `install` all run it: refresh
 // the Director (root + targets at least) and the Image repository, then full verification for
-// this device's ECUs. Nothing is stored: staged() is the verified set, for one commit.
+// this device's ECUs. Nothing is stored: change() is the verified set, for one commit.
 #pragma once
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "agent/store/anchored_store.hpp"
 #include "agent/store/staged_metadata.hpp"
 #include "agent/tuf/fetcher.hpp"
 #include "agent/tuf/updater.hpp"
@@ -31,12 +32,15 @@ class Refresh {
   [[nodiscard]] Result<VerifiedTargets> run(
       const std::vector<Ecu>& ecus, const std::map<std::string, std::uint64_t>& release_counters);
 
-  // The verified metadata of both repositories and the new time floor, keyed for the store.
-  [[nodiscard]] std::map<std::string, std::string> staged() const;
+  // The verified metadata of both repositories, keyed for the store, and the new time floor: a
+  // put when it is due (store::time_floor_due), else a rider. Metadata that did not change is
+  // put as the bytes already stored, which AnchoredStore::commit does not count as a change.
+  [[nodiscard]] Result<store::AnchoredStore::Change> change() const;
   [[nodiscard]] tuf::Updater& image() noexcept { return image_; }
 
  private:
   RefreshOptions options_;
+  const store::LmdbStore& db_;
   tuf::Fetcher& director_fetcher_;
   tuf::Fetcher& image_fetcher_;
   store::StagedMetadata director_md_;

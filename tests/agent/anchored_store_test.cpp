@@ -19,6 +19,27 @@ namespace {
 using test::AnchorKind;
 using tpm::Counter;
 
+// The device's counters, except that epoch increments fail (a TPM error, or the power cut
+// between writing the pending state and NV_Increment) while `failing` is set.
+class FailingEpochIncrement final : public tpm::CounterStore {
+ public:
+  explicit FailingEpochIncrement(tpm::CounterStore& real) : real_(real) {}
+  Result<bool> define(Counter c) override { return real_.define(c); }
+  Result<std::uint64_t> read(Counter c) override { return real_.read(c); }
+  Result<std::uint64_t> increment(Counter c) override {
+    if (c == Counter::Epoch && failing) return fail(Code::Tpm, "NV_Increment: injected failure");
+    return real_.increment(c);
+  }
+  [[nodiscard]] bool hardware_anchored() const noexcept override {
+    return real_.hardware_anchored();
+  }
+  [[nodiscard]] std::string describe() const override { return real_.describe(); }
+  bool failing = true;
+
+ private:
+  tpm::CounterStore& real_;
+};
+
 class AnchoredStoreTest : public ::testing::TestWithParam<AnchorKind> {
  protected:
   test::TempDir dir;
@@ -84,6 +105,76 @@ TEST_P(AnchoredStoreTest, OneIncrementPerCommitHoweverFarVersionsJump) {
   EXPECT_EQ(targets(), "targets v5000");
   auto db = open_db();
   EXPECT_EQ(open(db)->epoch(), before + 2);
+}
+
+// What an update run that verified nothing new commits: the same bytes, an erase of nothing.
+TEST_P(AnchoredStoreTest, AChangeOfNothingWritesNothing) {
+  commit_targets("targets v2");
+  const std::uint64_t before = anchor->counters->read(Counter::Epoch).value();
+  const auto sealed = open_db().get(kStateCurrent).value();
+  for (int run = 0; run < 3; ++run) {
+    auto db = open_db();
+    auto s = open(db).value();
+    ASSERT_TRUE(s.commit(
+        {.puts = {{"trusted/director/targets", "targets v2"}, {"trusted/director/root", "root v1"}},
+         .erases = {"trusted/image/timestamp"}}));
+    EXPECT_EQ(s.epoch(), before);
+  }
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), before);
+  auto db = open_db();
+  EXPECT_EQ(db.get(kStateCurrent).value(), sealed);  // byte-identical: nothing was written
+  EXPECT_FALSE(db.get(kStatePending).value().has_value());
+  // One changed value is a commit, with one increment.
+  auto s = open(db).value();
+  ASSERT_TRUE(s.commit(
+      {.puts = {{"trusted/director/targets", "targets v3"}, {"trusted/director/root", "root v1"}},
+       .erases = {}}));
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), before + 1);
+}
+
+// The time floor between its steps: carried by a commit that happens anyway, never one alone.
+TEST_P(AnchoredStoreTest, RidersAloneCommitNothingAndGoAlongWithAChange) {
+  const std::uint64_t before = anchor->counters->read(Counter::Epoch).value();
+  {
+    auto db = open_db();
+    auto s = open(db).value();
+    ASSERT_TRUE(s.commit({.puts = {{"trusted/director/root", "root v1"}},
+                          .erases = {},
+                          .riders = {{"time/floor", "100"}}}));
+    EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), before);
+    EXPECT_FALSE(db.get("time/floor").value().has_value());
+    ASSERT_TRUE(s.commit({.puts = {{"trusted/director/targets", "targets v2"}},
+                          .erases = {},
+                          .riders = {{"time/floor", "200"}}}));
+  }
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), before + 1);
+  auto db = open_db();
+  ASSERT_TRUE(open(db));  // the rider is part of the sealed state
+  EXPECT_EQ(db.get("time/floor").value(), "200");
+}
+
+// A commit wrote its pending state (sealed for epoch E+1) but the increment failed; a copy of
+// the store taken then must never load once a later commit has passed that epoch.
+TEST_P(AnchoredStoreTest, AnAbandonedPendingCommitIsNeverPromotedLater) {
+  commit_targets("targets v2");
+  const std::uint64_t epoch = anchor->counters->read(Counter::Epoch).value();
+  {
+    FailingEpochIncrement counters(*anchor->counters);
+    auto db = open_db();
+    auto s = AnchoredStore::open(db, {.counters = &counters, .key = anchor->state_key.get()});
+    ASSERT_TRUE(s);
+    auto r = s->commit({.puts = {{"trusted/director/targets", "targets v3"}}, .erases = {}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), Code::Tpm);
+  }
+  EXPECT_EQ(targets(), "targets v2");  // the failed commit changed nothing
+  copy_store("abandoned");
+  commit_targets("targets v4");
+  EXPECT_EQ(targets(), "targets v4");
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), epoch + 2);  // through E+1 to E+2
+  restore_store("abandoned");
+  expect_open_fails(Code::StateRollback, "older copy");
+  EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), epoch + 2);
 }
 
 TEST_P(AnchoredStoreTest, SurvivesAPowerCycle) {
@@ -282,17 +373,18 @@ TEST_P(AnchoredStoreCrash, EveryStepRecoversToExactlyOneState) {
   for (const auto& c : cases) {
     SCOPED_TRACE(::testing::Message()
                  << "step " << static_cast<int>(c.step) << " new generation " << c.new_generation);
-    commit_targets("old");
+    const std::string old = "old " + std::to_string(&c - cases);
+    commit_targets(old);  // a real change: it also settles what the case before left pending
     auto db_before = open_db();
     const auto before = open(db_before).value();
     const std::uint64_t generation = before.generation();
-    const std::uint64_t epoch = before.epoch();
-    if (c.new_generation) {
-      // Put the root back so each case starts alike.
+    std::uint64_t start_epoch = before.epoch();
+    {
+      // Put the root back so each case starts alike (a no-op when it is there).
       auto s = open(db_before).value();
       ASSERT_TRUE(s.commit({.puts = {{"trusted/director/root", "root v1"}}, .erases = {}}));
+      start_epoch = s.epoch();
     }
-    const std::uint64_t start_epoch = c.new_generation ? epoch + 1 : epoch;
     db_before = LmdbStore();  // close before fork
     crash_during_commit(c);
 
@@ -305,11 +397,53 @@ TEST_P(AnchoredStoreCrash, EveryStepRecoversToExactlyOneState) {
           c.committed && c.new_generation ? generation + 1 : generation;
       EXPECT_EQ(s->generation(), want_generation);
       EXPECT_EQ(anchor->counters->read(Counter::ProvisioningGeneration).value(), want_generation);
-      EXPECT_EQ(db.get("trusted/director/targets").value(), c.committed ? "new" : "old");
+      EXPECT_EQ(db.get("trusted/director/targets").value(), c.committed ? "new" : old);
       EXPECT_EQ(db.get("trusted/director/root").value().has_value(), !c.committed);
-      EXPECT_FALSE(db.get(kStatePending).value().has_value());
-      EXPECT_TRUE(db.scan(kPendingPrefix).value().empty());
+      // An abandoned pending record stays until the next commit seals past it.
+      EXPECT_EQ(db.get(kStatePending).value().has_value(), !c.committed);
+      EXPECT_EQ(db.scan(kPendingPrefix).value().empty(), c.committed);
     }
+  }
+}
+
+// The commit after an abandoned one passes the abandoned record's epoch: a crash at any of its
+// steps recovers to exactly one state, and a copy holding the abandoned record never loads after.
+TEST_P(AnchoredStoreCrash, ACommitSkippingAnAbandonedEpochRecoversAtEveryStep) {
+  const CrashCase cases[] = {
+      {CommitStep::PendingWritten, false, false},
+      {CommitStep::EpochSkipped, false, true},
+      {CommitStep::EpochIncremented, false, true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "step " << static_cast<int>(c.step));
+    const std::string old = "old " + std::to_string(&c - cases);
+    commit_targets(old);
+    std::uint64_t epoch = 0;
+    {
+      auto db = open_db();
+      auto s = open(db).value();
+      ASSERT_TRUE(s.commit({.puts = {{"trusted/director/root", "root v1"}}, .erases = {}}));
+      epoch = s.epoch();
+    }
+    // The abandoned commit, and a copy of the store holding it.
+    crash_during_commit({CommitStep::PendingWritten, false, false});
+    copy_store("abandoned");
+    crash_during_commit(c);  // the next commit, sealed for epoch + 2
+
+    for (int reopen = 0; reopen < 2; ++reopen) {
+      auto db = open_db();
+      auto s = open(db);
+      ASSERT_TRUE(s) << s.error().message();
+      EXPECT_EQ(s->epoch(), c.committed ? epoch + 2 : epoch);
+      EXPECT_EQ(anchor->counters->read(Counter::Epoch).value(), c.committed ? epoch + 2 : epoch);
+      EXPECT_EQ(db.get("trusted/director/targets").value(), c.committed ? "new" : old);
+      EXPECT_EQ(db.get("trusted/director/root").value().has_value(), !c.committed);
+    }
+    if (!c.committed) commit_targets("after " + old);  // seals past both abandoned records
+    copy_store("good");
+    restore_store("abandoned");
+    expect_open_fails(Code::StateRollback, "older copy");
+    restore_store("good");  // the next case carries on from the real state
   }
 }
 

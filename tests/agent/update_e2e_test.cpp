@@ -19,6 +19,26 @@ TEST_F(UpdateE2E, NothingAssignedIsNothingToDo) {
   EXPECT_EQ(boot_status().at("trial"), false);
 }
 
+// A timer run that verifies nothing new writes nothing: no NV increment (`epoch` in status), the
+// sealed state byte-identical. New metadata (a re-signed timestamp) is one commit.
+TEST_F(UpdateE2E, NoOpRunsLeaveTheEpochUnchanged) {
+  expect_exit(update(), 0);  // the first run trusts the Image repository's set
+  const Json epoch = json_of("status").at("epoch");
+  const auto sealed = [&] {
+    return store::LmdbStore::open(dir / "state").value().get(store::kStateCurrent).value();
+  };
+  const auto before = sealed();
+  for (int run = 0; run < 3; ++run)
+    expect_exit(update(), 0);
+  EXPECT_EQ(json_of("status").at("epoch"), epoch);
+  EXPECT_EQ(sealed(), before);
+
+  image->bump("timestamp");
+  publish();
+  expect_exit(update(), 0);
+  EXPECT_EQ(json_of("status").at("epoch"), epoch.get<std::uint64_t>() + 1);
+}
+
 TEST_F(UpdateE2E, InstallsIntoTheInactiveSlotArmsATrialAndConfirms) {
   assign("rootfs-v2.img", v2, "primary");
   publish();
