@@ -101,8 +101,10 @@ Result<VerifiedTargets> verify_director_targets(
                         ecu->hardware_id);
         }
       }
-      EcuTarget t{serial, hw, name, *found,
-                  RATCHET_TRY(release_counter_of(*found, "image target " + name))};
+      // Read before the aggregate: a RATCHET_TRY returning from inside an initializer list
+      // leaks the members already built (GCC statement expressions; LeakSanitizer sees it).
+      const auto counter = RATCHET_TRY(release_counter_of(*found, "image target " + name));
+      EcuTarget t{serial, hw, name, *found, counter};
       if (const auto installed = installed_release_counters.find(serial);
           installed != installed_release_counters.end() &&
           t.release_counter.value_or(0) < installed->second)
