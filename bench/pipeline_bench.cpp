@@ -128,7 +128,7 @@ BENCHMARK(BM_LimitZstdDecode)->Unit(benchmark::kMillisecond);
 void BM_LimitRawWrite(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    auto w = SlotWriter::open(f.dir / "slot", kImage, {}).value();
+    auto w = SlotWriter::open(f.dir / "slot", kImage, {.create = true}).value();
     feed(*w, f.new_image, state);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kImage));
@@ -207,6 +207,7 @@ void BM_Install(benchmark::State& state) {
   r.image_digests = f.digests;
   r.chunks = &f.chunks;
   r.target = f.dir / "slot";
+  r.writer.create = true;
   if (format == PayloadFormat::Delta) r.reference = f.dir / "old";
   for (auto _ : state) {
     FileSource src(payload);

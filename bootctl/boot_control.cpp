@@ -1,23 +1,9 @@
 #include "bootctl/boot_control.hpp"
 
-#include "common/file.hpp"
+#include "bootctl/running_slot.hpp"
 #include "common/log.hpp"
 
 namespace ratchet::bootctl {
-
-std::optional<Slot> booted_slot(std::string_view cmdline) {
-  constexpr std::string_view key = "ratchet.slot=";
-  std::size_t pos = 0;
-  while ((pos = cmdline.find(key, pos)) != std::string_view::npos) {
-    if (pos == 0 || cmdline[pos - 1] == ' ') {
-      const auto start = pos + key.size();
-      const auto end = cmdline.find_first_of(" \n", start);
-      return parse_slot(cmdline.substr(start, end == std::string_view::npos ? end : end - start));
-    }
-    pos += key.size();
-  }
-  return std::nullopt;
-}
 
 Result<BootStatus> BootControl::status() {
   const auto snap = RATCHET_TRY(env_.read());
@@ -25,8 +11,9 @@ Result<BootStatus> BootControl::status() {
   s.state = parse_state(snap.vars);
   s.env_valid = snap.valid;
   s.env = env_.describe();
-  if (auto cmdline = read_file(cmdline_, std::uint64_t{64} * 1024))
-    s.booted = booted_slot(*cmdline);
+  s.booted = detect_booted_slot(slots_, view_);
+  s.disagreement = env_disagreement(s.state, s.booted.slot);
+  if (!s.disagreement.empty()) log::warning("{}", s.disagreement);
   for (const auto& note : s.state.notes)
     log::warning("boot environment: {}", note);
   return s;

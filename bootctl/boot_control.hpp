@@ -7,22 +7,27 @@
 
 #include "bootctl/ab_state.hpp"
 #include "bootctl/boot_env.hpp"
+#include "bootctl/booted_slot.hpp"
 
 namespace ratchet::bootctl {
 
 struct BootStatus {
   BootState state;
-  std::optional<Slot> booted;  // from the kernel command line (ratchet.slot=a|b), if it says
+  BootedSlot booted;         // what runs, by detect_booted_slot (not what the environment says)
+  std::string disagreement;  // non-empty when the environment and what runs disagree
   bool env_valid = true;
   std::string env;
 };
 
 class BootControl {
  public:
-  // `cmdline`: where the kernel command line is (/proc/cmdline); the bootloader passes the slot
-  // it booted as ratchet.slot=a|b, so no environment write is needed on an ordinary boot.
+  // `slots` and `view`: how the running slot is found (detect_booted_slot). The bootloader passes
+  // the slot it booted as ratchet.slot=a|b, so no environment write is needed on an ordinary boot.
+  BootControl(BootEnv& env, SlotDevices slots, SystemView view)
+      : env_(env), slots_(std::move(slots)), view_(std::move(view)) {}
+  // No slot devices known: only the kernel command line at `cmdline` can say what runs.
   explicit BootControl(BootEnv& env, std::filesystem::path cmdline = "/proc/cmdline")
-      : env_(env), cmdline_(std::move(cmdline)) {}
+      : BootControl(env, {}, SystemView{.cmdline = std::move(cmdline)}) {}
 
   [[nodiscard]] Result<BootStatus> status();
   [[nodiscard]] Status arm_trial(Slot target);
@@ -35,10 +40,8 @@ class BootControl {
   [[nodiscard]] Status apply(const char* what, Transition transition);
 
   BootEnv& env_;
-  std::filesystem::path cmdline_;
+  SlotDevices slots_;
+  SystemView view_;
 };
-
-// The slot named by ratchet.slot= in a kernel command line.
-[[nodiscard]] std::optional<Slot> booted_slot(std::string_view cmdline);
 
 }  // namespace ratchet::bootctl

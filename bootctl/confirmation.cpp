@@ -10,21 +10,31 @@ Result<ConfirmResult> confirm_trial(BootControl& control, Watchdog* watchdog,
   const auto status = RATCHET_TRY(control.status());
   const auto& s = status.state;
   ConfirmResult result;
+  // Nothing is vouched for without knowing what runs: no mark, no floor.
+  if (!status.booted.slot)
+    return fail(Code::BootedSlotUnknown,
+                "cannot tell which slot is running ({}); nothing confirmed, no floor advanced",
+                status.booted.how);
+  const Slot running = *status.booted.slot;
   if (!s.trial) {
-    log::info("no trial boot to confirm (booting slot {}, {})", slot_name(s.next),
+    if (running != s.next)
+      return fail(Code::SlotMismatch, "{}; nothing confirmed, no floor advanced",
+                  status.disagreement);
+    log::info("no trial boot to confirm (running slot {}, {})", slot_name(s.next),
               health_name(s.health_of(s.next)));
     if (s.health_of(s.next) == Health::Good && on_good) RATCHET_TRY(on_good(s.next));
     return result;
   }
-  if (status.booted && *status.booted != s.next) {
+  if (running != s.next) {
     // The trial slot is not what runs: the bootloader did not (or could not) boot it.
     result.outcome = ConfirmOutcome::Bad;
-    result.reason =
-        Error(Code::HealthCheckFailed, fmt::format("slot {} is on trial but slot {} is running",
-                                                   slot_name(s.next), slot_name(*status.booted)));
+    result.reason = Error(Code::HealthCheckFailed,
+                          fmt::format("slot {} is on trial but slot {} is running ({})",
+                                      slot_name(s.next), slot_name(running), status.booted.how));
     RATCHET_TRY(control.mark_bad());
     return result;
   }
+  log::info("slot {} runs on trial ({})", slot_name(running), status.booted.how);
 
   if (watchdog != nullptr)
     RATCHET_TRY(watchdog->arm(options.watchdog_timeout));

@@ -66,7 +66,9 @@ enum class ErrorKind : std::uint8_t {
   X(Tpm, Local)                              \
   /* boot control */                         \
   X(BootEnv, Local)                          \
-  X(HealthCheckFailed, Local)
+  X(HealthCheckFailed, Local)                \
+  X(BootedSlotUnknown, Local)                \
+  X(SlotMismatch, Local)
 
 enum class Code : std::uint16_t {
 #define RATCHET_X(name, kind) name,

@@ -16,6 +16,7 @@ namespace {
 constexpr std::size_t kAlign = 4096;
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kStagingSize = 4u << 20;
+constexpr std::size_t kCompare = 64 * kKiB;  // compare blocks: one changed byte rewrites 64 KiB
 
 Status pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t at,
                   const std::filesystem::path& path) {
@@ -52,6 +53,38 @@ Status fdatasync_checked(int fd, const std::filesystem::path& path) {
   return {};
 }
 
+// Opens the slot once and checks what was opened: a symbolic link is followed only when it leads
+// to a block device, anything but a block device or a regular file is refused, and O_NONBLOCK
+// keeps a FIFO from hanging the open.
+Result<UniqueFd> open_slot(const std::filesystem::path& target, bool create) {
+  const int flags = O_RDWR | O_NONBLOCK | O_CLOEXEC | (create ? O_CREAT : 0);
+  int fd = ::open(target.c_str(), flags | O_NOFOLLOW, 0644);
+  bool via_link = false;
+  if (fd < 0 && errno == ELOOP) {
+    via_link = true;
+    fd = ::open(target.c_str(), flags & ~O_CREAT);
+  }
+  if (fd < 0) {
+    if (errno == ENOENT && !create)
+      return fail(Code::NotFound, "{}: no such slot (slots are never created)", target.string());
+    return fail(errno_error(errno, target.string()));
+  }
+  UniqueFd owned(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(errno_error(errno, target.string()));
+  if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+    return fail(Code::InvalidArgument, "{}: neither a block device nor a regular file",
+                target.string());
+  if (via_link && !S_ISBLK(st.st_mode))
+    return fail(Code::InvalidArgument,
+                "{}: a symbolic link to a regular file, not a slot (name the file itself)",
+                target.string());
+  const int status = ::fcntl(fd, F_GETFL);
+  if (status < 0 || ::fcntl(fd, F_SETFL, status & ~O_NONBLOCK) != 0)
+    return fail(errno_error(errno, target.string()));
+  return owned;
+}
+
 }  // namespace
 
 Result<WriteMode> parse_write_mode(std::string_view name) {
@@ -73,10 +106,10 @@ Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path
   w->path_ = target;
   w->options_ = options;
   w->image_length_ = image_length;
-  w->fd_ = RATCHET_TRY(open_file(target, O_RDWR | O_CREAT, 0644));
+  w->fd_ = RATCHET_TRY(open_slot(target, options.create));
   const std::uint64_t size = RATCHET_TRY(file_or_device_size(w->fd_.get(), target));
   struct stat st {};
-  (void)::fstat(w->fd_.get(), &st);
+  if (::fstat(w->fd_.get(), &st) != 0) return fail(errno_error(errno, target.string()));
   if (S_ISBLK(st.st_mode) && size < image_length)
     return fail(Code::OutOfSpace, "{}: slot has {} bytes, the image needs {}", target.string(),
                 size, image_length);
@@ -105,15 +138,23 @@ Result<std::unique_ptr<SlotWriter>> SlotWriter::open(const std::filesystem::path
   w->direct_ =
       options.mode == WriteMode::Direct || (options.mode == WriteMode::Auto && S_ISBLK(st.st_mode));
   if (w->direct_) {
-    const int dfd = ::open(target.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-    if (dfd < 0) return fail(errno_error(errno, target.string() + " (O_DIRECT)"));
-    w->direct_fd_.reset(dfd);
+    // The same descriptor takes O_DIRECT for the aligned body (never a second open by name).
+    RATCHET_TRY(w->set_direct(true));
+    RATCHET_TRY(w->set_direct(false));
     w->staging_.reset(
         static_cast<std::byte*>(::operator new (kStagingSize, std::align_val_t{kAlign})));
     w->staging_size_ = kStagingSize;
   }
-  if (options.skip_identical) w->compare_.resize(64 * kKiB);
+  if (options.skip_identical)
+    w->compare_.reset(static_cast<std::byte*>(::operator new (kCompare, std::align_val_t{kAlign})));
   return w;
+}
+
+Status SlotWriter::set_direct(bool on) {
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT)) != 0)
+    return fail(errno_error(errno, path_.string() + " (O_DIRECT)"));
+  return {};
 }
 
 // Writes one piece at `at`, skipping it when the slot already holds these bytes.
@@ -124,12 +165,11 @@ Status SlotWriter::put(std::span<const std::byte> data, std::uint64_t at, int fd
     return {};
   }
   // Compare in blocks small enough that one changed byte does not rewrite megabytes.
-  constexpr std::size_t kBlock = 64 * kKiB;
   while (!data.empty()) {
-    const std::size_t n = std::min(kBlock, data.size());
+    const std::size_t n = std::min(kCompare, data.size());
     std::size_t got = 0;
-    RATCHET_TRY(pread_all(fd_.get(), std::span(compare_).first(n), at, path_, &got));
-    if (got == n && std::memcmp(compare_.data(), data.data(), n) == 0) {
+    RATCHET_TRY(pread_all(fd, std::span(compare_.get(), n), at, path_, &got));
+    if (got == n && std::memcmp(compare_.get(), data.data(), n) == 0) {
       stats_.skipped += n;
     } else {
       RATCHET_TRY(pwrite_all(fd, data.first(n), at, path_));
@@ -145,8 +185,12 @@ Status SlotWriter::flush_staging(bool final) {
   if (staged_ == 0) return {};
   const std::size_t aligned = final ? staged_ : staged_ - staged_ % kAlign;
   const std::size_t direct_part = staged_ - staged_ % kAlign;
-  if (direct_part > 0)
-    RATCHET_TRY(put(std::span(staging_.get(), direct_part), staged_at_, direct_fd_.get()));
+  if (direct_part > 0) {
+    RATCHET_TRY(set_direct(true));
+    Status put_direct = put(std::span(staging_.get(), direct_part), staged_at_, fd_.get());
+    RATCHET_TRY(set_direct(false));
+    RATCHET_TRY(put_direct);
+  }
   if (final && aligned > direct_part)  // the unaligned tail of the image goes through the cache
     RATCHET_TRY(put(std::span(staging_.get() + direct_part, aligned - direct_part),
                     staged_at_ + direct_part, fd_.get()));

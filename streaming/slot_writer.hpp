@@ -28,6 +28,9 @@ enum class WriteMode : std::uint8_t {
 
 struct SlotWriterOptions {
   WriteMode mode = WriteMode::Auto;
+  // Create a missing target (a new file). Slots are never created: a typo must not become a
+  // file that a later run writes and nothing boots.
+  bool create = false;
   // Read each block first and skip the write when it already holds the same bytes (flash wear).
   bool skip_identical = false;
   // Bytes at the start of the image held back and written last (covers ext4, btrfs, GPT, FAT).
@@ -47,6 +50,8 @@ class SlotWriter final : public Sink {
  public:
   // A fresh install (start_offset 0) invalidates the slot's head at once. A resumed install
   // continues at `start_offset` (>= head_size) and needs the head it held back before.
+  // The target is opened once, without following a symbolic link unless it leads to a block
+  // device (/dev/disk/by-partlabel/...), and must be a block device or a regular file.
   [[nodiscard]] static Result<std::unique_ptr<SlotWriter>> open(
       const std::filesystem::path& target, std::uint64_t image_length,
       const SlotWriterOptions& options, std::uint64_t start_offset = 0,
@@ -74,8 +79,9 @@ class SlotWriter final : public Sink {
 
   std::filesystem::path path_;
   SlotWriterOptions options_;
-  UniqueFd fd_;          // buffered (head, tail, and everything when not direct)
-  UniqueFd direct_fd_;   // O_DIRECT
+  [[nodiscard]] Status set_direct(bool on);
+
+  UniqueFd fd_;          // the one descriptor: O_DIRECT set only while aligned blocks go out
   bool direct_ = false;  // the mode chosen for this target
   std::uint64_t image_length_ = 0;
   std::uint64_t offset_ = 0;
@@ -88,8 +94,8 @@ class SlotWriter final : public Sink {
   std::size_t staging_size_ = 0;
   std::size_t staged_ = 0;
   std::uint64_t staged_at_ = 0;
-  std::vector<std::byte> compare_;  // skip_identical scratch
-  std::uint64_t window_start_ = 0;  // writeback window bookkeeping
+  std::unique_ptr<std::byte, AlignedDelete> compare_;  // skip_identical scratch (aligned)
+  std::uint64_t window_start_ = 0;                     // writeback window bookkeeping
   std::uint64_t previous_window_ = 0;
   SlotWriterStats stats_;
 };

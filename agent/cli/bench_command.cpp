@@ -195,6 +195,7 @@ Result<std::vector<Row>> run_bench(const BenchOptions& o) {
   std::vector<Row> rows;
   streaming::SlotWriterOptions wo;
   wo.mode = RATCHET_TRY(streaming::parse_write_mode(o.io));
+  wo.create = true;  // a scratch target of its own
   // Limits, measured on the same data and target.
   // SHA-256 from memory: the compute limit, free of page faults and copies.
   std::vector<std::byte> heap(std::min<std::uint64_t>(length, 64u << 20));

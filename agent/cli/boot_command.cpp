@@ -27,6 +27,7 @@ struct EnvOptions {
   std::string fw_env_config;
   std::string env_defaults;
   std::string cmdline;
+  bootctl::SlotDevices slots;  // the configuration's A/B ECU, if there is one
 
   // Fills what the flags left empty; returns the configuration when there is one.
   Result<std::optional<config::Config>> resolve() {
@@ -35,7 +36,11 @@ struct EnvOptions {
     if (fw_env_config.empty()) fw_env_config = d.fw_env_config.string();
     if (env_defaults.empty()) env_defaults = d.env_defaults.string();
     if (cmdline.empty()) cmdline = d.cmdline.string();
+    if (const auto* primary = d.primary()) slots = {primary->slot_a, primary->slot_b};
     return c;
+  }
+  [[nodiscard]] bootctl::BootControl control(bootctl::BootEnv& env) const {
+    return {env, slots, bootctl::SystemView{.cmdline = cmdline}};
   }
 };
 
@@ -46,7 +51,7 @@ void add_env_options(CLI::App& app, EnvOptions& o) {
   app.add_option("--env-defaults", o.env_defaults,
                  "the board's default environment (name=value lines), used if it is blank");
   app.add_option("--cmdline", o.cmdline,
-                 "kernel command line with ratchet.slot=a|b (default: /proc/cmdline)");
+                 "the kernel command line, which says what runs (default: /proc/cmdline)");
 }
 
 Result<std::unique_ptr<bootctl::BootEnv>> open_env(const EnvOptions& o) {
@@ -68,7 +73,9 @@ tuf::Json status_json(const bootctl::BootStatus& st) {
                  {"trial", s.trial},         {"tries_left", s.trial ? s.tries_left() : 0},
                  {"bootcount", s.bootcount}, {"bootlimit", s.bootlimit},
                  {"both_bad", s.both_bad},   {"notes", s.notes}};
-  j["booted"] = st.booted ? tuf::Json(bootctl::slot_name(*st.booted)) : tuf::Json(nullptr);
+  j["booted"] = st.booted.slot ? bootctl::slot_name(*st.booted.slot) : "unknown";
+  j["booted_by"] = st.booted.how;  // the method that found it, or why it is unknown
+  if (!st.disagreement.empty()) j["disagreement"] = st.disagreement;
   if (s.trial) j["fallback"] = bootctl::slot_name(s.previous);
   return j;
 }
@@ -77,7 +84,7 @@ int print_status(EnvOptions o, bool json) {
   if (auto c = o.resolve(); !c) return report_error(c.error());
   auto env = open_env(o);
   if (!env) return report_error(env.error());
-  bootctl::BootControl control(**env, o.cmdline);
+  auto control = o.control(**env);
   auto st = control.status();
   if (!st) return report_error(st.error());
   const auto j = status_json(*st);
@@ -85,9 +92,12 @@ int print_status(EnvOptions o, bool json) {
     (void)std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  for (const auto& [key, value] : j.items())
-    (void)std::printf("%-18s %s\n", (key + ":").c_str(),
-                      value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  for (const auto& [key, value] : j.items()) {
+    if (key == "booted_by") continue;
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (key == "booted") text += " (" + st->booted.how + ")";
+    (void)std::printf("%-18s %s\n", (key + ":").c_str(), text.c_str());
+  }
   return 0;
 }
 
@@ -120,7 +130,7 @@ int run_confirm(ConfirmCli o) {
   if (auto r = o.resolve(); !r) return report_error(r.error());
   auto env = open_env(o.env);
   if (!env) return report_error(env.error());
-  bootctl::BootControl control(**env, o.env.cmdline);
+  auto control = o.env.control(**env);
   bootctl::ConfirmOptions options;
   for (const auto& c : o.checks)
     options.checks.push_back({c, std::chrono::seconds(*o.check_timeout)});
@@ -170,7 +180,7 @@ Command add_boot_command(CLI::App& parent) {
             if (auto c = o->resolve(); !c) return report_error(c.error());
             auto env = open_env(*o);
             if (!env) return report_error(env.error());
-            bootctl::BootControl control(**env, o->cmdline);
+            auto control = o->control(**env);
             Status s;
             if (good->parsed()) s = control.mark_good();
             if (bad->parsed()) s = control.mark_bad();

@@ -77,6 +77,7 @@ Result<streaming::InstallReport> run_write(const WriteOptions& o) {
   r.target = o.target;
   r.writer.mode = RATCHET_TRY(streaming::parse_write_mode(o.io));
   r.writer.skip_identical = o.skip_identical;
+  r.writer.create = true;  // a tool: --target may name a new file (the agent's slots never are)
   r.checkpoint = o.checkpoint;
   r.checkpoint_interval = o.checkpoint_mib << 20;
   r.readback = o.readback;

@@ -1,7 +1,9 @@
 #include "agent/config/config.hpp"
 
+#include <cerrno>
 #include <set>
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include "common/file.hpp"
@@ -242,6 +244,29 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
 Result<Config> load_config(const std::filesystem::path& path) {
   const auto text = RATCHET_TRY(read_file(path, 1u << 20));
   return parse_config(text, path);
+}
+
+Status check_slots(const Config& c) {
+  for (std::size_t i = 0; i < c.ecus.size(); ++i) {
+    const auto& ecu = c.ecus[i];
+    if (ecu.kind != EcuKind::AbRootfs) continue;
+    for (const auto& [key, path] : {std::pair{"slot_a", &ecu.slot_a}, {"slot_b", &ecu.slot_b}}) {
+      const auto where =
+          fmt::format("{}: ecu[{}].{} ({})", c.source.string(), i, key, path->string());
+      struct stat link {};
+      struct stat st {};
+      if (::lstat(path->c_str(), &link) != 0 || ::stat(path->c_str(), &st) != 0)
+        return fail(Code::BadConfig, "{}: {}; a slot must exist, it is never created", where,
+                    errno_error(errno, path->string()).message());
+      if (S_ISBLK(st.st_mode)) continue;
+      if (!S_ISREG(st.st_mode))
+        return fail(Code::BadConfig, "{}: neither a block device nor a regular file", where);
+      if (S_ISLNK(link.st_mode))
+        return fail(Code::BadConfig,
+                    "{}: a symbolic link to a regular file; name the slot file itself", where);
+    }
+  }
+  return {};
 }
 
 }  // namespace ratchet::config

@@ -68,4 +68,9 @@ struct Config {
                                           const std::filesystem::path& source);
 [[nodiscard]] Result<Config> load_config(const std::filesystem::path& path);
 
+// What parsing cannot know, checked before anything is downloaded: every ab-rootfs slot exists,
+// as a block device (a symbolic link to one, such as /dev/disk/by-partlabel/..., is fine) or a
+// regular file named directly. Slots are never created. BadConfig naming the key.
+[[nodiscard]] Status check_slots(const Config& c);
+
 }  // namespace ratchet::config

@@ -4,6 +4,7 @@
 #include "agent/update/file_replacement.hpp"
 #include "agent/update/image_spec.hpp"
 #include "bootctl/process.hpp"
+#include "bootctl/running_slot.hpp"
 #include "common/constant_time.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
@@ -80,8 +81,9 @@ Result<EcuResult> EcuInstaller::install(
   if (ecu.kind == config::EcuKind::AbRootfs) {
     if (control_ == nullptr) return fail(Code::Internal, "no boot control for ECU {}", ecu.serial);
     const auto st = RATCHET_TRY(control_->status());
-    active = st.booted.value_or(st.state.trial ? st.state.previous : st.state.next);
-    write_to = bootctl::other(*active);
+    // Never the running slot, whatever the environment claims; nothing when it is unknown.
+    write_to = RATCHET_TRY(bootctl::slot_to_write(st.state, st.booted));
+    active = bootctl::other(*write_to);
     if (auto trial = RATCHET_TRY(db_.get(store::trial_key(ecu.serial)))) {
       const auto pending = RATCHET_TRY(store::InstalledImage::from_json(*trial, "trial"));
       if (pending.sha256 == sha && st.state.trial && st.state.next == *write_to) {

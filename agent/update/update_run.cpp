@@ -83,6 +83,7 @@ Result<std::string> signed_manifest(const config::Config& config) {
 
 Result<RunReport> run_update(const config::Config& config, Sources& sources,
                              const RunOptions& options) {
+  RATCHET_TRY(config::check_slots(config));  // a typo'd slot is never created, nothing fetched
   const auto lock = RATCHET_TRY(take_lock(config.storage_dir));
   // First, before anything needs space: what a killed or failed run left.
   RATCHET_TRY(remove_leftovers(config));
@@ -96,7 +97,8 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
   if (config.primary() != nullptr) {
 #if RATCHET_HAVE_UBOOTENV
     env = std::make_unique<bootctl::UbootEnv>(config.fw_env_config, config.env_defaults);
-    control.emplace(*env, config.cmdline);
+    control.emplace(*env, bootctl::SlotDevices{config.primary()->slot_a, config.primary()->slot_b},
+                    bootctl::SystemView{.cmdline = config.cmdline});
 #else
     return fail(Code::Unsupported, "an ab-rootfs ECU needs a build with libubootenv");
 #endif

@@ -97,6 +97,10 @@ class UpdateE2E : public ::testing::Test {
     director->add_target(name, as_string(content),
                          Json{{"ecuIdentifiers", Json{{ecu, Json{{"hardwareId", hw}}}}}});
   }
+  // The Director stops assigning `name` (an assignment is replaced, not added to).
+  void unassign(const std::string& name) {
+    director->signed_part("targets").at("targets").erase(name);
+  }
   void publish() {
     ASSERT_TRUE(director->publish(dir / "director"));
     ASSERT_TRUE(image->publish(dir / "image"));

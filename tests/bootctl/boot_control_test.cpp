@@ -49,7 +49,7 @@ TEST_F(BootControlTest, TrialThenGoodIsTwoStores) {
   EXPECT_TRUE(st.state.trial);
   EXPECT_EQ(st.state.next, Slot::B);
   EXPECT_EQ(st.state.tries_left(), 3U);
-  EXPECT_EQ(st.booted, Slot::A);
+  EXPECT_EQ(st.booted.slot, Slot::A);
   booted("b");
   ASSERT_TRUE(control.mark_good());
   EXPECT_EQ(stores(), start + 2);
@@ -84,14 +84,6 @@ TEST_F(BootControlTest, SetNextArmsATrial) {
   const unsigned armed = stores();
   ASSERT_TRUE(control.set_next(Slot::B));  // already next
   EXPECT_EQ(stores(), armed);
-}
-
-TEST(BootedSlot, FromTheKernelCommandLine) {
-  EXPECT_EQ(booted_slot("root=/dev/vda2 ratchet.slot=b quiet"), Slot::B);
-  EXPECT_EQ(booted_slot("ratchet.slot=a"), Slot::A);
-  EXPECT_EQ(booted_slot("xratchet.slot=a"), std::nullopt);
-  EXPECT_EQ(booted_slot("ratchet.slot=c"), std::nullopt);
-  EXPECT_EQ(booted_slot("quiet"), std::nullopt);
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ class HttpSourceTest : public ::testing::Test {
     r.chunks = &chunks;
     r.target = dir / "slot";
     r.writer.head_size = 64 * 1024;
+    r.writer.create = true;
     r.checkpoint = dir / "ckpt";
     r.checkpoint_interval = 1u << 20;
     return r;

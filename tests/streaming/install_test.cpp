@@ -88,6 +88,7 @@ class Install : public ::testing::TestWithParam<PayloadFormat> {
     }
     r.target = dir / "slot";
     r.writer.head_size = 64 * 1024;
+    r.writer.create = true;
     r.checkpoint = dir / "install.ckpt";
     r.checkpoint_interval = 1u << 20;
     return r;
@@ -212,6 +213,7 @@ TEST(InstallDelta, WrongReferenceIsRefusedBeforeTheSlotIsTouched) {
   r.reference = dir / "active";
   r.reference_digests.sha256 = test::sha256(old_image);
   r.target = dir / "slot";
+  r.writer.create = true;
   FileSource source(dir / "payload");
   auto result = install(source, r);
   ASSERT_FALSE(result);
@@ -226,6 +228,7 @@ TEST(InstallRequestCheck, NothingToVerifyAgainstIsRefused) {
   InstallRequest r;
   r.image_length = 10;
   r.target = dir / "slot";
+  r.writer.create = true;
   FileSource source(dir / "none");
   EXPECT_EQ(install(source, r).error().code(), Code::InvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(dir / "slot"));

@@ -19,6 +19,7 @@ class SlotWriterTest : public ::testing::TestWithParam<bool> {
     SlotWriterOptions o;
     o.mode = GetParam() ? WriteMode::Direct : WriteMode::Buffered;
     o.head_size = 64 * 1024;
+    o.create = true;
     return o;
   }
 };
@@ -96,10 +97,11 @@ namespace {
 
 TEST(SlotWriterMode, AutoIsBufferedForRegularFiles) {
   test::TempDir dir;
-  auto w = SlotWriter::open(dir / "slot", 4096, {}).value();
+  auto w = SlotWriter::open(dir / "slot", 4096, {.create = true}).value();
   EXPECT_FALSE(w->direct());
   SlotWriterOptions direct;
   direct.mode = WriteMode::Direct;
+  direct.create = true;
   EXPECT_TRUE(SlotWriter::open(dir / "slot2", 4096, direct).value()->direct());
   EXPECT_EQ(parse_write_mode("direct").value(), WriteMode::Direct);
   EXPECT_EQ(parse_write_mode("fast").error().code(), Code::InvalidArgument);
