@@ -11,9 +11,9 @@ namespace ratchet::store {
 inline constexpr std::string_view kTimeFloorKey = "time/floor";
 
 // The floor moves in the anchored state on its own only when it advanced by at least this much:
-// a quarter of the shortest expiry window in use (a timestamp re-signed daily). Between steps it
-// moves only with a commit that happens anyway. The trade-off is in docs/storage.md.
-inline constexpr tuf::Seconds kTimeFloorStep = tuf::Seconds{6} * 3600;
+// the shortest expiry window in use (a timestamp re-signed daily). Between steps it moves only
+// with a commit that happens anyway. Why this is enough is in docs/storage.md.
+inline constexpr tuf::Seconds kTimeFloorStep = tuf::Seconds{24} * 3600;
 
 // max(the libc clock, the stored floor).
 [[nodiscard]] Result<tuf::Seconds> verifier_now(const LmdbStore& store);

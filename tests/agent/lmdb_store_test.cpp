@@ -1,7 +1,10 @@
 #include "agent/store/lmdb_store.hpp"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
+#include "agent/store/time_floor.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tmpfs.hpp"
 
@@ -28,6 +31,19 @@ TEST(LmdbStore, CommitIsAllOrNothingAndPersists) {
   const auto all = db.scan("trusted/").value();
   ASSERT_EQ(all.size(), 1U);
   EXPECT_EQ(all.begin()->first, "trusted/image/targets");
+}
+
+// The floor is an NV write when it moves on its own: only when there is none, or a whole step on.
+TEST(TimeFloor, MovesOnItsOwnOnlyAWholeStepAfterTheStoredOne) {
+  test::TempDir dir;
+  auto db = LmdbStore::open(dir.path()).value();
+  const tuf::Seconds t = 1'800'000'000;
+  EXPECT_TRUE(time_floor_due(db, t).value());
+  ASSERT_TRUE(db.commit({{std::string(kTimeFloorKey), std::to_string(t)}}));
+  EXPECT_FALSE(time_floor_due(db, t).value());
+  EXPECT_FALSE(time_floor_due(db, t + kTimeFloorStep - 1).value());
+  EXPECT_TRUE(time_floor_due(db, t + kTimeFloorStep).value());
+  EXPECT_EQ(kTimeFloorStep, 86400);  // docs/storage.md argues for this value
 }
 
 // A full disk is OutOfSpace naming the store's directory, and the store is unchanged.
