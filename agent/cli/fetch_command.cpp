@@ -1,6 +1,8 @@
 // `ratchet fetch`: one Uptane check without installing, with the contract outside suites use:
 //   ratchet fetch --storage-dir D --director-url U --image-url U --ecu-serial S --hardware-id H
 //                 --target-dir T
+// (--ecu-serial and --hardware-id may be repeated in pairs: the vehicle's ECUs. A Director that
+// names any other ECU is refused, BadEcuSerial: Uptane 2.0 5.4.4.6 step 8.)
 // Both repositories are verified (the Director may be root + targets only); only when the whole
 // set verifies is it committed to the store in one transaction. This ECU's Director targets are
 // then downloaded, verified against the Image repository's metadata, into T/<name>.
@@ -9,6 +11,9 @@
 // (no trust on first use, ever) and the new set is committed with one epoch increment.
 #include <cstdio>
 #include <memory>
+#include <vector>
+
+#include <fmt/ranges.h>
 
 #include "agent/cli/anchor_options.hpp"
 #include "agent/cli/command.hpp"
@@ -24,7 +29,8 @@ namespace ratchet::cli {
 namespace {
 
 struct FetchOptions {
-  std::string storage_dir, director_url, image_url, ecu_serial, hardware_id, target_dir;
+  std::string storage_dir, director_url, image_url, target_dir;
+  std::vector<std::string> ecu_serials, hardware_ids;  // in pairs
   std::uint64_t min_rate = 1024;
   unsigned low_speed_time = 30;
   AnchorOptions anchor;
@@ -43,6 +49,10 @@ Result<std::filesystem::path> target_file(const std::filesystem::path& dir,
 }
 
 Status run_fetch(const FetchOptions& o) {
+  if (o.ecu_serials.size() != o.hardware_ids.size())
+    return fail(Code::InvalidArgument,
+                "--ecu-serial and --hardware-id come in pairs: {} serials, {} hardware IDs",
+                o.ecu_serials.size(), o.hardware_ids.size());
   auto db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
   std::optional<provisioning::DeviceAnchor> anchor;
   std::optional<store::AnchoredStore> anchored;
@@ -59,7 +69,10 @@ Status run_fetch(const FetchOptions& o) {
   tuf::HttpFetcher image_fetcher(tuf::with_trailing_slash(o.image_url), http);
   uptane::Refresh refresh(db, director_fetcher, image_fetcher,
                           {.now = now, .trust_first_root = !anchored});
-  const auto verified = RATCHET_TRY(refresh.run({uptane::Ecu{o.ecu_serial, o.hardware_id}}, {}));
+  std::vector<uptane::Ecu> ecus;
+  for (std::size_t i = 0; i < o.ecu_serials.size(); ++i)
+    ecus.push_back({o.ecu_serials[i], o.hardware_ids[i]});
+  const auto verified = RATCHET_TRY(refresh.run(ecus, {}));
 
   // The whole set verified: trust it, in one transaction, and move the time floor up.
   auto change = RATCHET_TRY(refresh.change());
@@ -82,7 +95,8 @@ Status run_fetch(const FetchOptions& o) {
     log::info("{}: verified {} ({} bytes) for ECU {}", o.target_dir, t.name, t.image.length,
               t.ecu_serial);
   }
-  if (verified.targets.empty()) log::info("nothing to do for ECU {}", o.ecu_serial);
+  if (verified.targets.empty())
+    log::info("nothing to do for ECU {}", fmt::join(o.ecu_serials, ", "));
   return {};
 }
 
@@ -95,8 +109,12 @@ Command add_fetch_command(CLI::App& parent) {
   app->add_option("--storage-dir", o->storage_dir, "trusted state (kept between runs)")->required();
   app->add_option("--director-url", o->director_url, "Director repository URL")->required();
   app->add_option("--image-url", o->image_url, "Image repository URL")->required();
-  app->add_option("--ecu-serial", o->ecu_serial, "this ECU's serial")->required();
-  app->add_option("--hardware-id", o->hardware_id, "this ECU's hardware ID")->required();
+  app->add_option("--ecu-serial", o->ecu_serials, "an ECU's serial (repeatable, one value each)")
+      ->required()
+      ->allow_extra_args(false);
+  app->add_option("--hardware-id", o->hardware_ids, "that ECU's hardware ID (in the same order)")
+      ->required()
+      ->allow_extra_args(false);
   app->add_option("--target-dir", o->target_dir, "where verified targets are written")->required();
   app->add_option("--min-rate", o->min_rate, "slowest acceptable transfer, bytes/s")
       ->capture_default_str();

@@ -51,7 +51,8 @@ std::filesystem::path newest_targets(const std::filesystem::path& dir) {
 
 Status save_config(const RepoPaths& paths, const RepoConfig& config) {
   const tuf::Json j{{"key_type", key_type_name(config.key_type)},
-                    {"expires_days", config.expires_days}};
+                    {"expires_days", config.expires_days},
+                    {"director_dialect", tuf::dialect_name(config.director_dialect)}};
   return write_file_atomic(paths.private_dir() / "config.json", j.dump(1) + "\n", 0600);
 }
 
@@ -65,6 +66,12 @@ Result<RepoConfig> load_config(const RepoPaths& paths) {
     return fail(Code::BadConfig, "{}: needs key_type and expires_days", path.string());
   c.key_type = RATCHET_TRY_CTX(parse_key_type(j["key_type"].get<std::string>()), path.string());
   c.expires_days = j["expires_days"].get<std::int64_t>();
+  if (j.contains("director_dialect")) {  // absent in repositories made before dialects: TUF
+    if (!j["director_dialect"].is_string())
+      return fail(Code::BadConfig, "{}: director_dialect is not a string", path.string());
+    c.director_dialect = RATCHET_TRY_CTX(
+        tuf::parse_dialect(j["director_dialect"].get<std::string>()), path.string());
+  }
   return c;
 }
 
@@ -167,6 +174,7 @@ Result<tuf::TufRepository*> OperatorRepo::director(const std::string& device, bo
   // only those two roles, so a device pins it as targets-only).
   auto repo = RATCHET_TRY(
       tuf::TufRepository::create(now(), config_.key_type, false, tuf::Layout::TargetsOnly));
+  repo.set_dialect(config_.director_dialect);
   refresh_expiry(repo, top_roles());
   return &directors_.emplace(device, std::move(repo)).first->second;
 }

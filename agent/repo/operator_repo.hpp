@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/repo/dialect.hpp"
 #include "agent/repo/tuf_repository.hpp"
 #include "common/fd.hpp"
 
@@ -26,6 +27,9 @@ namespace ratchet::repo {
 struct RepoConfig {
   tuf::KeyType key_type = tuf::KeyType::Ed25519;
   std::int64_t expires_days = 365;
+  // How the Directors' metadata is written: TUF 1.0, or aktualizr's as OTA Community Edition
+  // serves it (repo/dialect.hpp). The Image repository is always TUF 1.0.
+  tuf::Dialect director_dialect = tuf::Dialect::Tuf;
 };
 
 [[nodiscard]] Result<tuf::KeyType> parse_key_type(std::string_view name);

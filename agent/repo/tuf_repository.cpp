@@ -192,7 +192,14 @@ std::uint64_t TufRepository::version(const std::string& role) const {
 
 Result<std::string> TufRepository::sign(const std::string& role,
                                         const std::vector<const PrivateKey*>& signers) const {
-  const Json& part = signed_.at(role);
+  std::map<std::string, PublicKey> known;  // every key this repository has, by TUF key ID
+  for (const auto& [r, ks] : keys_)
+    for (const auto& k : ks)
+      known.emplace(k.public_key().key_id(), k.public_key());
+  for (const auto& [v, ks] : root_keys_)
+    for (const auto& k : ks)
+      known.emplace(k.public_key().key_id(), k.public_key());
+  const Json part = signed_in(dialect_, signed_.at(role), known);
   const std::string canon = RATCHET_TRY(canonical_json(part));
   const auto message = std::as_bytes(std::span(canon.data(), canon.size()));
   std::vector<const PrivateKey*> by = signers;
@@ -202,7 +209,7 @@ Result<std::string> TufRepository::sign(const std::string& role,
   Json sigs = Json::array();
   for (const PrivateKey* k : by) {
     const auto sig = RATCHET_TRY(k->sign(message));
-    sigs.push_back(Json{{"keyid", k->public_key().key_id()}, {"sig", to_hex(sig)}});
+    sigs.push_back(signature_in(dialect_, k->public_key(), sig));
   }
   return Json{{"signatures", sigs}, {"signed", part}}.dump(1);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/repo/dialect.hpp"
 #include "agent/tuf/keys.hpp"
 #include "agent/tuf/metadata.hpp"
 
@@ -27,6 +28,11 @@ class TufRepository {
   [[nodiscard]] Layout layout() const {
     return signed_.contains("timestamp") ? Layout::Full : Layout::TargetsOnly;
   }
+
+  // How the metadata is written (dialect.hpp): TUF 1.0 unless set; signed parts are kept in TUF
+  // form either way (signed_part), and rendered in the dialect when signed.
+  void set_dialect(Dialect d) { dialect_ = d; }
+  [[nodiscard]] Dialect dialect() const noexcept { return dialect_; }
 
   // Role keys ("root", "timestamp", "snapshot", "targets"; "root", "targets" when TargetsOnly).
   [[nodiscard]] Status add_key(const std::string& role, const PrivateKey& key);
@@ -100,6 +106,7 @@ class TufRepository {
   [[nodiscard]] Status refresh_root_keys();
   [[nodiscard]] Status finalize_root();  // signs the current root version into roots_
   bool consistent_ = true;
+  Dialect dialect_ = Dialect::Tuf;
   std::map<std::string, Json> signed_;                          // role -> signed part
   std::map<std::string, std::vector<PrivateKey>> keys_;         // role -> signing keys
   std::map<std::string, std::string> parents_;                  // delegated role -> parent

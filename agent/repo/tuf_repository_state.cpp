@@ -1,6 +1,7 @@
 // TufRepository::save / load: a repository kept on disk between runs of ratchet-repo.
 //
-//   DIR/state.json      {"format": 1, "consistent_snapshot", "published", "signed": {role: part},
+//   DIR/state.json      {"format": 1, "consistent_snapshot", "dialect", "published",
+//                        "signed": {role: part},
 //                        "keys": {role: [keyid]}, "parents": {role: parent},
 //                        "targets": {name: {"file": path relative to DIR, "sha256"} |
 //                                          {"content": base64}},
@@ -74,6 +75,7 @@ Status TufRepository::save(const std::filesystem::path& dir) const {
 
   Json state{{"format", kFormat},
              {"consistent_snapshot", consistent_},
+             {"dialect", dialect_name(dialect_)},
              {"published", published_},
              {"signed", Json(signed_)},
              {"parents", Json(parents_)},
@@ -128,6 +130,8 @@ Result<TufRepository> TufRepository::load(const std::filesystem::path& dir) {
     TufRepository r;
     r.consistent_ = state.at("consistent_snapshot").get<bool>();
     r.published_ = state.at("published").get<bool>();
+    // Absent in states written before dialects: TUF 1.0, which is what those wrote.
+    r.dialect_ = RATCHET_TRY(parse_dialect(state.value("dialect", std::string("tuf"))));
     r.signed_ = state.at("signed").get<std::map<std::string, Json>>();
     r.parents_ = state.at("parents").get<std::map<std::string, std::string>>();
     r.finalized_root_ = state.at("finalized_root");

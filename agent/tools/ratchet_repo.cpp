@@ -3,6 +3,7 @@
 // lists, assigns targets, rotates keys, writes USB bundles, serves REPO over HTTP and signs
 // provisioning records:
 //   ratchet-repo init REPO [--key-type ed25519|ecdsa|rsa] [--expires-days 365]
+//                [--director-dialect tuf|aktualizr]
 //   ratchet-repo add-target REPO --image FILE --name NAME --hardware-id HW [--hardware-id HW2]
 //                --release-counter N [--security-version N] [--format raw|zstd|delta]
 //                [--delta-base NAME] [--chunk-size BYTES] [--role ROLE]
@@ -51,7 +52,8 @@ int done(const Status& s) {
 }
 
 struct Options {
-  std::string repo, image, name, format = "raw", delta_base, role = "targets", key_type = "ed25519";
+  std::string repo, image, name, format = "raw", delta_base, role = "targets", key_type = "ed25519",
+              director_dialect = "tuf";
   std::vector<std::string> hardware_ids, ecus, targets, paths;
   std::uint64_t release_counter = 0, security_version = 0, generation = 0;
   std::uint32_t chunk_size = 1u << 20;
@@ -156,9 +158,14 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
   repo_arg(init);
   init->add_option("--key-type", o.key_type, "ed25519, ecdsa or rsa")->capture_default_str();
   init->add_option("--expires-days", o.expires_days, "metadata lifetime")->capture_default_str();
+  init->add_option("--director-dialect", o.director_dialect,
+                   "how Directors write metadata: tuf, or aktualizr (OTA Community Edition)")
+      ->capture_default_str();
   subs.push_back({init, [&o]() -> Status {
                     const auto type = RATCHET_TRY(repo::parse_key_type(o.key_type));
-                    (void)RATCHET_TRY(repo::OperatorRepo::init(o.repo, {type, o.expires_days}));
+                    const auto dialect = RATCHET_TRY(tuf::parse_dialect(o.director_dialect));
+                    (void)RATCHET_TRY(
+                        repo::OperatorRepo::init(o.repo, {type, o.expires_days, dialect}));
                     return {};
                   }});
 

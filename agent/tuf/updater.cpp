@@ -10,6 +10,24 @@
 
 namespace ratchet::tuf {
 
+namespace {
+
+// Joins the role names of a delegation path; a control character no role name in a path
+// pattern plausibly holds, and a role named with it only stops matching itself.
+constexpr char kPathSeparator = '\x1f';
+
+bool on_path(std::string_view path, std::string_view role) {
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    const auto end = std::min(path.find(kPathSeparator, at), path.size());
+    if (path.substr(at, end - at) == role) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 Updater::Updater(MetadataStore& store, Fetcher& fetcher, UpdaterOptions options)
     : store_(store), fetcher_(fetcher), options_(std::move(options)) {}
 
@@ -33,7 +51,7 @@ Status Updater::refresh() {
   if (root_->layout() == Layout::TargetsOnly) return load_direct_targets();
   RATCHET_TRY(load_timestamp());
   RATCHET_TRY(load_snapshot());
-  return load_targets("targets", "root");
+  return load_targets({"targets", "targets", ""});
 }
 
 // 5.3: the trusted root, then every newer version the repository has, one at a time.
@@ -90,8 +108,9 @@ Status Updater::check_layout(const Root& root, std::string_view what) const {
 // 5.4. A stored timestamp that no longer verifies (expired, or signed by rotated-out keys) is
 // not trusted: that is the fast-forward recovery after a timestamp key rotation.
 Status Updater::load_timestamp() {
-  if (auto local = RATCHET_TRY(store_.load("timestamp"))) {
-    auto r = update_timestamp(std::move(*local));
+  const auto local = RATCHET_TRY(store_.load("timestamp"));
+  if (local) {
+    auto r = update_timestamp(*local);
     if (!r && r.error().code() != Code::ExpiredMetadata)
       log::debug("{}: stored timestamp not used: {}", options_.repository, r.error().to_string());
   }
@@ -103,6 +122,7 @@ Status Updater::load_timestamp() {
                 "(its layout changes only through a root rotation)",
                 options_.repository, root_->version);
   if (!bytes) return fail(std::move(bytes).error().context(what("timestamp")));
+  if (timestamp_ && local && *bytes == *local) return {};  // what is trusted: nothing new
   std::string raw = *bytes;
   const bool newer = RATCHET_TRY(update_timestamp(std::move(*bytes)));
   if (newer) RATCHET_TRY(store_.store("timestamp", raw));
@@ -122,7 +142,9 @@ Result<bool> Updater::update_timestamp(std::string bytes) {
     if (next.version < timestamp_->version)
       return fail(Code::RollbackAttempt, "{}: version {} is older than the trusted {}", w,
                   next.version, timestamp_->version);
-    if (next.version == timestamp_->version) return false;  // nothing new
+    // TUF 1.0 5.4.3.1: an equal version is nothing new. Uptane 2.0 5.4.4.4 step 3: accepted
+    // (it verified, and it is not the stored one: load_timestamp).
+    if (next.version == timestamp_->version && !options_.uptane) return false;
     if (next.snapshot.version < timestamp_->snapshot.version)
       return fail(Code::RollbackAttempt, "{}: lists snapshot version {}, older than the trusted {}",
                   what("timestamp", next.version), next.snapshot.version,
@@ -139,9 +161,9 @@ Status Updater::load_direct_targets() {
     return fail(Code::ExpiredMetadata, "{}: expired at {}", what("root", root_->version),
                 format_time(root_->expires));
   std::optional<std::uint64_t> trusted_version;
-  if (auto local = RATCHET_TRY(store_.load("targets"))) {
-    auto env =
-        parse_envelope(std::move(*local), what("trusted targets"), options_.targets_max_length);
+  const auto local = RATCHET_TRY(store_.load("targets"));
+  if (local) {
+    auto env = parse_envelope(*local, what("trusted targets"), options_.targets_max_length);
     if (env) {
       auto t = parse_targets(*env, what("trusted targets"));
       if (t && verify_role(*env, root_->keys, root_->roles.at("targets"), what("trusted targets")))
@@ -163,8 +185,8 @@ Status Updater::load_direct_targets() {
     return fail(Code::ExpiredMetadata, "{}: expired at {}", what("targets", next.version),
                 format_time(next.expires));
   delegated_["targets"] = std::move(next);
-  if (!trusted_version || *trusted_version != delegated_["targets"].version)
-    RATCHET_TRY(store_.store("targets", raw));
+  // An equal version that verified and differs is accepted (Uptane 2.0 5.4.4.6 step 4).
+  if (!local || raw != *local) RATCHET_TRY(store_.store("targets", raw));
   return {};
 }
 
@@ -197,7 +219,9 @@ Status Updater::update_snapshot(std::string bytes, bool from_store) {
   RATCHET_TRY(check_final_timestamp());
   const MetaFile& meta = timestamp_->snapshot;
   const std::string w = what("snapshot", meta.version);
-  if (!from_store) RATCHET_TRY(check_meta_file(bytes, meta, w));
+  // A stored copy is checked against what the timestamp lists only under Uptane (5.4.4.5 step 1:
+  // a stored snapshot whose hashes or version differ is fetched again).
+  if (!from_store || options_.uptane) RATCHET_TRY(check_meta_file(bytes, meta, w));
   auto env = RATCHET_TRY(parse_envelope(std::move(bytes), w, options_.snapshot_max_length));
   Snapshot next = RATCHET_TRY(parse_snapshot(env, w));
   RATCHET_TRY(
@@ -229,13 +253,14 @@ Status Updater::check_final_snapshot() const {
 }
 
 // 5.6 and 5.7.
-Status Updater::load_targets(const std::string& role, const std::string& parent) {
-  if (delegated_.contains(role)) return {};
+Status Updater::load_targets(const Reached& reached) {
+  const std::string& role = reached.role;
+  if (delegated_.contains(reached.path)) return {};
   if (!snapshot_)
     return fail(Code::BadMetadata, "{}: {} needs a snapshot, and this repository has none",
                 options_.repository, role);
   if (auto local = RATCHET_TRY(store_.load(role))) {
-    auto r = update_targets(std::move(*local), role, parent, true);
+    auto r = update_targets(std::move(*local), reached, true);
     if (r) return {};
     log::debug("{}: stored {} not used: {}", options_.repository, role, r.error().to_string());
   }
@@ -250,12 +275,12 @@ Status Updater::load_targets(const std::string& role, const std::string& parent)
   auto bytes = fetcher_.fetch(path, meta.length.value_or(options_.targets_max_length));
   if (!bytes) return fail(std::move(bytes).error().context(what(role, meta.version)));
   std::string raw = *bytes;
-  RATCHET_TRY(update_targets(std::move(*bytes), role, parent, false));
+  RATCHET_TRY(update_targets(std::move(*bytes), reached, false));
   return store_.store(role, raw);
 }
 
-Status Updater::update_targets(std::string bytes, const std::string& role,
-                               const std::string& parent, bool from_store) {
+Status Updater::update_targets(std::string bytes, const Reached& reached, bool from_store) {
+  const std::string& role = reached.role;
   RATCHET_TRY(check_final_snapshot());
   const auto meta_it = snapshot_->meta.find(role + ".json");
   if (meta_it == snapshot_->meta.end())
@@ -263,14 +288,14 @@ Status Updater::update_targets(std::string bytes, const std::string& role,
                 what("snapshot", snapshot_->version), role);
   const MetaFile& meta = meta_it->second;
   const std::string w = what(role, meta.version);
-  if (!from_store) RATCHET_TRY(check_meta_file(bytes, meta, w));
+  if (!from_store || options_.uptane) RATCHET_TRY(check_meta_file(bytes, meta, w));
   auto env = RATCHET_TRY(parse_envelope(std::move(bytes), w, options_.targets_max_length));
   Targets next = RATCHET_TRY(parse_targets(env, w));
-  if (parent == "root") {
+  if (reached.parent_path.empty()) {
     RATCHET_TRY(
         verify_role(env, root_->keys, root_->roles.at("targets"), what(role, next.version)));
   } else {
-    const Targets& p = delegated_.at(parent);
+    const Targets& p = delegated_.at(reached.parent_path);
     if (p.delegations->succinct && p.delegations->succinct->is_bin(role)) {
       RATCHET_TRY(verify_role(env, p.delegations->keys, p.delegations->succinct->keys,
                               what(role, next.version)));
@@ -278,7 +303,7 @@ Status Updater::update_targets(std::string bytes, const std::string& role,
       const auto& roles = p.delegations->roles;
       const auto d =
           std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.name == role; });
-      if (d == roles.end()) return fail(Code::Internal, "{} does not delegate to {}", parent, role);
+      if (d == roles.end()) return fail(Code::Internal, "{}: no delegation to {}", what(role), role);
       RATCHET_TRY(verify_role(env, p.delegations->keys, d->keys, what(role, next.version)));
     }
   }
@@ -288,45 +313,52 @@ Status Updater::update_targets(std::string bytes, const std::string& role,
   if (next.expired(now()))
     return fail(Code::ExpiredMetadata, "{}: expired at {}", what(role, next.version),
                 format_time(next.expires));
-  delegated_[role] = std::move(next);
+  delegated_[reached.path] = std::move(next);
   return {};
 }
 
+// 5.6.7: pre-order depth-first search of the delegation graph. A role already on the current
+// delegation path is skipped (a cycle); every role reached counts towards max_delegations.
 Result<TargetFile> Updater::find_target(std::string_view name) {
   if (!delegated_.contains("targets")) return fail(Code::Internal, "find_target before refresh");
-  std::vector<std::pair<std::string, std::string>> stack{{"targets", "root"}};
-  std::set<std::string> visited;
+  std::vector<Reached> stack{{"targets", "targets", ""}};
+  std::size_t visited = 0;
   while (!stack.empty()) {
-    if (visited.size() >= options_.max_delegations)
+    if (visited >= options_.max_delegations)
       return fail(Code::DelegationLimit, "{}: {} not found within {} delegated roles",
                   options_.repository, name, options_.max_delegations);
-    auto [role, parent] = stack.back();
+    const Reached reached = std::move(stack.back());
     stack.pop_back();
-    if (visited.contains(role)) continue;
-    RATCHET_TRY(load_targets(role, parent));
-    const Targets& t = delegated_.at(role);
+    RATCHET_TRY(load_targets(reached));
+    ++visited;
+    const Targets& t = delegated_.at(reached.path);
     if (const auto it = t.targets.find(std::string(name)); it != t.targets.end()) {
       if (it->second.hashes.empty())
-        return fail(Code::BadMetadata, "{}: {} has no sha256 or sha512 hash", what(role), name);
+        return fail(Code::BadMetadata, "{}: {} has no sha256 or sha512 hash", what(reached.role),
+                    name);
       return it->second;
     }
-    visited.insert(role);
     if (!t.delegations) continue;
+    const auto child = [&](const std::string& role) -> std::optional<Reached> {
+      if (on_path(reached.path, role)) return std::nullopt;
+      return Reached{role, reached.path + kPathSeparator + role, reached.path};
+    };
     if (t.delegations->succinct) {  // exactly one bin is trusted for any path
       stack.clear();
-      stack.emplace_back(t.delegations->succinct->role_for(name), role);
+      if (auto c = child(t.delegations->succinct->role_for(name))) stack.push_back(std::move(*c));
       continue;
     }
-    std::vector<std::pair<std::string, std::string>> children;
+    std::vector<Reached> children;
     for (const auto& d : t.delegations->roles) {
       if (!d.covers(name)) continue;
-      children.emplace_back(d.name, role);
+      if (auto c = child(d.name)) children.push_back(std::move(*c));
       if (d.terminating) {
         stack.clear();
         break;
       }
     }
-    stack.insert(stack.end(), children.rbegin(), children.rend());
+    stack.insert(stack.end(), std::make_move_iterator(children.rbegin()),
+                 std::make_move_iterator(children.rend()));
   }
   return fail(Code::TargetNotFound, "{}: no trusted role lists {}", options_.repository, name);
 }

@@ -45,6 +45,12 @@ struct UpdaterOptions {
   // whose root lists timestamp and snapshot must serve them (a 404 is BadMetadata, never a fall
   // back to targets-only). Without this, a root listing only root and targets is refused.
   bool allow_targets_only = false;
+  // The Uptane Standard 2.0 rules where they differ from TUF 1.0 (docs/uptane.md): a new
+  // timestamp, snapshot or targets whose version equals the trusted one is accepted when it
+  // verifies and differs (5.4.4.4-5.4.4.6: "less than or equal"; TUF discards an equal-version
+  // timestamp), and a stored snapshot or targets is used only when it still matches the hashes
+  // and length the newly trusted timestamp or snapshot lists (else it is fetched again).
+  bool uptane = false;
 };
 
 class Updater {
@@ -75,9 +81,17 @@ class Updater {
   [[nodiscard]] Status load_snapshot();
   [[nodiscard]] Status load_direct_targets();
   [[nodiscard]] Status update_snapshot(std::string bytes, bool from_store);
-  [[nodiscard]] Status load_targets(const std::string& role, const std::string& parent);
-  [[nodiscard]] Status update_targets(std::string bytes, const std::string& role,
-                                      const std::string& parent, bool from_store);
+  // A targets role as the search reached it: its name, and the delegation path to it ("targets",
+  // then each delegated role's name, joined by kPathSeparator). The trusted copy of a role is
+  // per path: a role two delegators name (a diamond) is verified, and trusted, through each with
+  // that delegator's keys and threshold, never the copy verified under the other (TUF 5.6.7).
+  struct Reached {
+    std::string role;
+    std::string path;
+    std::string parent_path;  // "" for the top-level targets role (verified by the root)
+  };
+  [[nodiscard]] Status load_targets(const Reached& r);
+  [[nodiscard]] Status update_targets(std::string bytes, const Reached& r, bool from_store);
   [[nodiscard]] Status check_final_timestamp() const;
   [[nodiscard]] Status check_final_snapshot() const;
   [[nodiscard]] std::string what(std::string_view role, std::uint64_t version = 0) const;
@@ -89,7 +103,7 @@ class Updater {
   std::optional<Root> root_;
   std::optional<Timestamp> timestamp_;
   std::optional<Snapshot> snapshot_;
-  std::map<std::string, Targets> delegated_;  // "targets" and delegated roles
+  std::map<std::string, Targets> delegated_;  // by delegation path (Reached::path)
   Seconds now_ = 0;
 };
 

@@ -13,6 +13,7 @@ tuf::UpdaterOptions updater_options(std::string repository, tuf::Seconds now, bo
   // A Director may be targets-only (OTA Community Edition) when its trusted root says so; the
   // Image repository never.
   o.allow_targets_only = director;
+  o.uptane = true;  // the Uptane Standard's rules where they differ from TUF 1.0
   return o;
 }
 

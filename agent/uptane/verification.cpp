@@ -29,6 +29,13 @@ Status same_image(const tuf::TargetFile& d, const tuf::TargetFile& i, std::strin
   return {};
 }
 
+std::string ecu_list(const std::vector<Ecu>& ecus) {
+  std::string out;
+  for (const auto& e : ecus)
+    out += (out.empty() ? "" : ", ") + e.serial;
+  return out;
+}
+
 }  // namespace
 
 Result<std::optional<std::uint64_t>> release_counter_of(const tuf::TargetFile& file,
@@ -75,7 +82,10 @@ Result<VerifiedTargets> verify_director_targets(
                     serial);
       const auto ecu =
           std::find_if(ecus.begin(), ecus.end(), [&](const Ecu& e) { return e.serial == serial; });
-      if (ecu == ecus.end()) continue;  // another ECU of the vehicle
+      // Uptane 2.0 5.4.4.6 step 8: every ECU the Director names is one of this vehicle's.
+      if (ecu == ecus.end())
+        return fail(Code::BadEcuSerial, "{}: ECU {} is not one of this device's ECUs ({})", where,
+                    serial, ecu_list(ecus));
       if (!it->is_object() || !it->contains("hardwareId") || !(*it)["hardwareId"].is_string())
         return fail(Code::BadMetadata, "{}: ECU {} has no hardwareId", where, serial);
       const std::string hw = (*it)["hardwareId"].get<std::string>();

@@ -1,6 +1,9 @@
 // `ratchet fetch` against a Director and an Image repository, each on its own Beast server:
 // full verification, the store committed only when the whole set verifies, and the attacks a
-// compromised or confused server can try.
+// compromised or confused server can try. Every scenario runs against both Director layouts
+// (targets-only as OTA Community Edition serves it, and full TUF) and both metadata dialects
+// (TUF 1.0, and aktualizr's: repo/dialect.hpp), each asserting the exact error and an unchanged
+// store.
 #include <gtest/gtest.h>
 
 #include "agent/repo/tuf_repository.hpp"
@@ -17,7 +20,18 @@ namespace {
 using tuf::Json;
 using tuf::TufRepository;
 
-class UptaneFetch : public ::testing::Test {
+struct Variant {
+  tuf::Layout director_layout;
+  tuf::Dialect dialect;
+};
+
+std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
+  return std::string(info.param.director_layout == tuf::Layout::TargetsOnly ? "TargetsOnly"
+                                                                            : "FullTuf") +
+         (info.param.dialect == tuf::Dialect::Tuf ? "Tuf" : "Aktualizr");
+}
+
+class UptaneFetch : public ::testing::TestWithParam<Variant> {
  protected:
   test::TempDir dir;
   std::optional<TufRepository> director;
@@ -28,10 +42,11 @@ class UptaneFetch : public ::testing::Test {
 
   void SetUp() override {
     const auto now = static_cast<tuf::Seconds>(::time(nullptr));
-    // The Director as aktualizr's servers run it: root and targets only.
-    director =
-        TufRepository::create(now, tuf::KeyType::Ed25519, false, tuf::Layout::TargetsOnly).value();
+    director = TufRepository::create(now, tuf::KeyType::Ed25519, false, GetParam().director_layout)
+                   .value();
+    director->set_dialect(GetParam().dialect);
     image = TufRepository::create(now).value();
+    image->set_dialect(GetParam().dialect);
     image->add_target("fw.bin", firmware,
                       Json{{"hardwareIds", Json::array({"board-a"})}, {"releaseCounter", 2}});
     assign("fw.bin", firmware, "ecu-1", "board-a");
@@ -66,6 +81,11 @@ class UptaneFetch : public ::testing::Test {
   }
 
   test::Bytes store_bytes() { return test::read_bytes(dir / "state/data.mdb"); }
+  // The trusted metadata, or nothing when no store was ever made.
+  std::optional<test::Bytes> store_bytes_or_none() {
+    if (!std::filesystem::exists(dir / "state/data.mdb")) return std::nullopt;
+    return store_bytes();
+  }
 
   void expect_refused(const std::string& code, const test::Bytes& store_before) {
     auto r = fetch();
@@ -75,7 +95,7 @@ class UptaneFetch : public ::testing::Test {
   }
 };
 
-TEST_F(UptaneFetch, DownloadsThisEcusVerifiedTarget) {
+TEST_P(UptaneFetch, DownloadsThisEcusVerifiedTarget) {
   auto r = fetch();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::read_bytes(dir / "out/fw.bin"),
@@ -84,20 +104,45 @@ TEST_F(UptaneFetch, DownloadsThisEcusVerifiedTarget) {
   ASSERT_EQ(fetch().exit_code, 0);
 }
 
-TEST_F(UptaneFetch, NothingToDoForAnotherEcu) {
+// Uptane 2.0 5.4.4.6 step 8: a Director that names an ECU this vehicle does not have is
+// refused, naming it; nothing is trusted or downloaded.
+TEST_P(UptaneFetch, AnEcuThatIsNotOursIsRefused) {
+  const auto empty = store_bytes_or_none();
   auto r = fetch({}, "ecu-9", "board-a");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: BadEcuSerial: director targets v1 target fw.bin: ECU ecu-1 is not "
+                       "one of this device's ECUs (ecu-9)"),
+            std::string::npos)
+      << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out/fw.bin"));
+  EXPECT_EQ(store_bytes_or_none(), empty);
+
+  ASSERT_EQ(fetch().exit_code, 0);
+  const auto before = store_bytes();
+  assign("fw.bin", firmware, "ecu-7", "board-a");  // one more, unknown
+  publish();
+  expect_refused("BadEcuSerial", before);
 }
 
-TEST_F(UptaneFetch, WrongHardwareIsRefused) {
+// The vehicle's ECUs in pairs: each named ECU is ours, the one with no assignment has nothing
+// to do.
+TEST_P(UptaneFetch, SeveralEcusInPairs) {
+  auto r = fetch({}, "ecu-9", "board-b", {"--ecu-serial", "ecu-1", "--hardware-id", "board-a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/fw.bin"));
+  r = fetch({}, "ecu-9", "board-b", {"--ecu-serial", "ecu-1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("come in pairs"), std::string::npos) << r.err;
+}
+
+TEST_P(UptaneFetch, WrongHardwareIsRefused) {
   auto r = fetch({}, "ecu-1", "board-b");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("error: BadHardwareId: "), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out/fw.bin"));
 }
 
-TEST_F(UptaneFetch, DirectorAndImageMustAgree) {
+TEST_P(UptaneFetch, DirectorAndImageMustAgree) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   // A compromised Director points the ECU at other bytes than the Image repository signed.
@@ -107,7 +152,7 @@ TEST_F(UptaneFetch, DirectorAndImageMustAgree) {
   expect_refused("DirectorImageMismatch", before);
 }
 
-TEST_F(UptaneFetch, ArbitraryTargetNotInTheImageRepository) {
+TEST_P(UptaneFetch, ArbitraryTargetNotInTheImageRepository) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   director->signed_part("targets")["targets"].erase("fw.bin");
@@ -116,7 +161,7 @@ TEST_F(UptaneFetch, ArbitraryTargetNotInTheImageRepository) {
   expect_refused("DirectorImageMismatch", before);
 }
 
-TEST_F(UptaneFetch, OneEcuTwoImagesIsRefused) {
+TEST_P(UptaneFetch, OneEcuTwoImagesIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   image->add_target("fw2.bin", "other", Json{{"hardwareIds", Json::array({"board-a"})}});
@@ -125,18 +170,22 @@ TEST_F(UptaneFetch, OneEcuTwoImagesIsRefused) {
   expect_refused("DuplicateEcu", before);
 }
 
-TEST_F(UptaneFetch, DirectorTargetsRollbackIsRefused) {
-  const auto old_targets = test::read_bytes(dir / "director/targets.json");
+// The Director's whole earlier set replayed (targets-only: its targets; full TUF: timestamp,
+// snapshot and targets together).
+TEST_P(UptaneFetch, DirectorTargetsRollbackIsRefused) {
+  std::filesystem::copy(dir / "director", dir / "director-old",
+                        std::filesystem::copy_options::recursive);
   assign("fw.bin", firmware, "ecu-1", "board-a");  // same content, new version
   director->bump("targets");
   publish();
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
-  test::write_bytes(dir / "director/targets.json", old_targets);
+  std::filesystem::remove_all(dir / "director");
+  std::filesystem::rename(dir / "director-old", dir / "director");
   expect_refused("RollbackAttempt", before);
 }
 
-TEST_F(UptaneFetch, ImageTimestampAndSnapshotRollbackAreRefused) {
+TEST_P(UptaneFetch, ImageTimestampAndSnapshotRollbackAreRefused) {
   const auto old_timestamp = test::read_bytes(dir / "image/timestamp.json");
   image->add_target("other.bin", "other");
   publish();
@@ -153,26 +202,28 @@ TEST_F(UptaneFetch, ImageTimestampAndSnapshotRollbackAreRefused) {
   expect_refused("RollbackAttempt", before);
 }
 
-TEST_F(UptaneFetch, ExtraneousTargetFromAnUntrustedDelegationIsIgnored) {
+TEST_P(UptaneFetch, ExtraneousTargetFromAnUntrustedDelegationIsIgnored) {
   // A delegated role trusted only for apps/* lists fw-extra.bin: that entry carries no trust.
   ASSERT_TRUE(image->add_delegation("targets", "apps", {"apps/*"}));
   image->add_target("fw-extra.bin", "extra", Json::object(), "apps");
   assign("fw-extra.bin", "extra", "ecu-2", "board-a");
   publish();
-  auto r = fetch({}, "ecu-2", "board-a");
+  auto r = fetch({}, "ecu-2", "board-a", {"--ecu-serial", "ecu-1", "--hardware-id", "board-a"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("error: DirectorImageMismatch: "), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out/fw-extra.bin"));
 }
 
-TEST_F(UptaneFetch, EndlessDirectorTargetsStopAtTheBound) {
+TEST_P(UptaneFetch, EndlessDirectorTargetsStopAtTheBound) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
+  director->bump("targets");  // listed as new (full TUF: by a new timestamp and snapshot)
+  publish();
   test::write_bytes(dir / "director/targets.json", test::random_bytes(6'000'000, 5));
   expect_refused("TooLarge", before);
 }
 
-TEST_F(UptaneFetch, SlowImageTimestampIsAbandoned) {
+TEST_P(UptaneFetch, SlowImageTimestampIsAbandoned) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   image->bump("timestamp");
@@ -186,7 +237,7 @@ TEST_F(UptaneFetch, SlowImageTimestampIsAbandoned) {
   EXPECT_EQ(store_bytes(), before);
 }
 
-TEST_F(UptaneFetch, FrozenImageMetadataIsRefused) {
+TEST_P(UptaneFetch, FrozenImageMetadataIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   auto r = fetch({"faketime", "-f", "+400d"});
@@ -195,7 +246,7 @@ TEST_F(UptaneFetch, FrozenImageMetadataIsRefused) {
   EXPECT_EQ(store_bytes(), before);
 }
 
-TEST_F(UptaneFetch, MixAndMatchImageSnapshotIsRefused) {
+TEST_P(UptaneFetch, MixAndMatchImageSnapshotIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   image->add_target("other.bin", "other");
@@ -211,7 +262,7 @@ TEST_F(UptaneFetch, MixAndMatchImageSnapshotIsRefused) {
   expect_refused("HashMismatch", before);
 }
 
-TEST_F(UptaneFetch, ImageKeyCompromiseBelowThresholdIsRefused) {
+TEST_P(UptaneFetch, ImageKeyCompromiseBelowThresholdIsRefused) {
   ASSERT_TRUE(
       image->add_key("timestamp", tuf::PrivateKey::generate(tuf::KeyType::Ed25519).value()));
   image->set_threshold("timestamp", 2);
@@ -227,7 +278,7 @@ TEST_F(UptaneFetch, ImageKeyCompromiseBelowThresholdIsRefused) {
   expect_refused("ThresholdNotMet", before);
 }
 
-TEST_F(UptaneFetch, DirectorMayNotDelegate) {
+TEST_P(UptaneFetch, DirectorMayNotDelegate) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   ASSERT_TRUE(director->add_delegation("targets", "sub", {"*"}));
@@ -235,17 +286,18 @@ TEST_F(UptaneFetch, DirectorMayNotDelegate) {
   expect_refused("BadMetadata", before);
 }
 
-TEST_F(UptaneFetch, DirectorSignedByAnAttackerIsRefused) {
+TEST_P(UptaneFetch, DirectorSignedByAnAttackerIsRefused) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   auto attacker = tuf::PrivateKey::generate(tuf::KeyType::Ed25519).value();
   director->bump("targets");
+  publish();  // listed as new (full TUF: by a new timestamp and snapshot)
   test::write_bytes(dir / "director/targets.json",
                     test::as_bytes(director->sign("targets", {&attacker}).value()));
   expect_refused("ThresholdNotMet", before);
 }
 
-TEST_F(UptaneFetch, ClockSetBackwardsUsesTheTimeFloor) {
+TEST_P(UptaneFetch, ClockSetBackwardsUsesTheTimeFloor) {
   ASSERT_EQ(fetch().exit_code, 0);
   // A device without a battery-backed clock boots at the epoch: not frozen out.
   auto r = fetch({"faketime", "1970-01-02 00:00:00"});
@@ -253,7 +305,7 @@ TEST_F(UptaneFetch, ClockSetBackwardsUsesTheTimeFloor) {
   EXPECT_NE(r.err.find("before the last trusted time"), std::string::npos) << r.err;
 }
 
-TEST_F(UptaneFetch, TheTimeFloorIsTheLastTrustedTime) {
+TEST_P(UptaneFetch, TheTimeFloorIsTheLastTrustedTime) {
   auto future = fetch({"faketime", "-f", "+400d"});  // a year on, the metadata expired
   EXPECT_EQ(future.exit_code, 1);
   EXPECT_NE(future.err.find("error: ExpiredMetadata: "), std::string::npos) << future.err;
@@ -313,7 +365,7 @@ TEST(UptaneVerification, ReleaseCounterMayNotGoDown) {
 
 // One key listed under two key IDs meets no threshold of 2 (tough GHSA-5q2r-92f9-4m49), in
 // either repository: a root v2 lists the targets key twice, the targets carry its signature twice.
-TEST_F(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
+TEST_P(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
   ASSERT_EQ(fetch().exit_code, 0);
   const auto before = store_bytes();
   const auto list_twice = [](TufRepository& repo, const std::filesystem::path& d,
@@ -327,7 +379,8 @@ TEST_F(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
     test::write_bytes(
         d / targets_file,
         test::as_bytes(test::sign_twice(
-            std::string(reinterpret_cast<const char*>(t.data()), t.size()), key.key_id(), alias)));
+            std::string(reinterpret_cast<const char*>(t.data()), t.size()),
+            tuf::key_id_in(repo.dialect(), key), alias)));
   };
   std::filesystem::copy(dir / "director", dir / "director-good",
                         std::filesystem::copy_options::recursive);
@@ -339,6 +392,14 @@ TEST_F(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
   list_twice(*image, dir / "image", fmt::format("{}.targets.json", image->version("targets")));
   expect_refused("ThresholdNotMet", before);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Layouts, UptaneFetch,
+    ::testing::Values(Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Tuf},
+                      Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Aktualizr},
+                      Variant{tuf::Layout::Full, tuf::Dialect::Tuf},
+                      Variant{tuf::Layout::Full, tuf::Dialect::Aktualizr}),
+    variant_name);
 
 }  // namespace
 }  // namespace ratchet::uptane
