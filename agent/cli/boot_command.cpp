@@ -154,8 +154,9 @@ int run_confirm(ConfirmCli o) {
     if (!anchor) anchor = RATCHET_TRY(o.anchor.open());
     if (!db) db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
     auto anchored = RATCHET_TRY(store::AnchoredStore::open(*db, anchor->anchor()));
-    return store::settle_trials(anchored,
-                                RATCHET_TRY(verdict_of(RATCHET_TRY(update::failure_time(*db)))));
+    std::string when = RATCHET_TRY(update::failure_time(*db));
+    const store::TrialVerdict verdict = RATCHET_TRY(verdict_of(std::move(when)));
+    return store::settle_trials(anchored, verdict);
   };
   const auto on_good = [&](bootctl::Slot good) -> Status {
     return settle([&](std::string when) -> Result<store::TrialVerdict> {

@@ -107,8 +107,8 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     // a confirmation that kept no store) is settled here too: a failed one is recorded and
     // dropped, never installed again by this run.
     const auto st = RATCHET_TRY(control->status());
-    RATCHET_TRY(
-        store::settle_trials(anchored, boot_verdict(st.state, RATCHET_TRY(failure_time(db)))));
+    const std::string when = RATCHET_TRY(failure_time(db));
+    RATCHET_TRY(store::settle_trials(anchored, boot_verdict(st.state, when)));
   }
 
   std::vector<uptane::Ecu> ecus;
