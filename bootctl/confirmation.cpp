@@ -25,6 +25,7 @@ Result<ConfirmResult> confirm_trial(BootControl& control, Watchdog* watchdog,
     if (s.health_of(s.next) == Health::Good && on_good) RATCHET_TRY(on_good(s.next));
     return result;
   }
+  result.slot = s.next;
   if (running != s.next) {
     // The trial slot is not what runs: the bootloader did not (or could not) boot it.
     result.outcome = ConfirmOutcome::Bad;

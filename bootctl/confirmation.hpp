@@ -23,6 +23,7 @@ enum class ConfirmOutcome : std::uint8_t { NothingToConfirm, Good, Bad };
 struct ConfirmResult {
   ConfirmOutcome outcome = ConfirmOutcome::NothingToConfirm;
   std::optional<Error> reason;  // why it is bad
+  Slot slot = Slot::A;          // the slot that was on trial (meaningful unless NothingToConfirm)
 };
 
 // `on_good(slot)` runs once the environment says `slot` is good, and also when there is no trial

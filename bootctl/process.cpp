@@ -72,4 +72,21 @@ Status run_process(const ProcessSpec& spec, Watchdog* watchdog,
   }
 }
 
+Result<std::vector<std::string>> split_command(std::string_view text, std::string_view what) {
+  if (const auto bad = text.find_first_of("'\"\\$`;|&<>()*?[]{}~#\n\r"); bad != text.npos)
+    return fail(Code::BadConfig,
+                "{}: '{}' is shell syntax, and the command runs without a shell; write it as "
+                "an array of arguments, e.g. [\"/usr/bin/flash\", \"--verify\"]",
+                what, text.substr(bad, 1));
+  std::vector<std::string> argv;
+  std::size_t at = 0;
+  while ((at = text.find_first_not_of(" \t", at)) != text.npos) {
+    const auto end = text.find_first_of(" \t", at);
+    argv.emplace_back(text.substr(at, end == text.npos ? text.npos : end - at));
+    at = end;
+  }
+  if (argv.empty()) return fail(Code::BadConfig, "{} names no program", what);
+  return argv;
+}
+
 }  // namespace ratchet::bootctl

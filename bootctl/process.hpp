@@ -25,4 +25,11 @@ struct ProcessSpec {
 [[nodiscard]] Status run_process(const ProcessSpec& spec, Watchdog* watchdog,
                                  std::chrono::milliseconds keep_alive_every);
 
+// A configured command written as one string: split on spaces and tabs into an argument vector.
+// Nothing runs through a shell, so a string with shell syntax in it (quotes, $, backquotes, ;, |,
+// &, redirections, globs, #) is BadConfig naming `what` rather than run differently than its
+// author meant: such a command needs an argument array, or a script of its own.
+[[nodiscard]] Result<std::vector<std::string>> split_command(std::string_view text,
+                                                             std::string_view what);
+
 }  // namespace ratchet::bootctl

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential cmake ninja-build meson pkg-config
+  build-essential cmake ninja-build meson pkg-config ccache
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   libssl-dev libcurl4-openssl-dev libzstd-dev liblmdb-dev

@@ -20,6 +20,9 @@ build="build/$variant"
 mkdir -p "$build/tmp"
 # Tests create their temporary dirs (swtpm state, slots, stores) here, not in the machine's /tmp.
 export TMPDIR="$PWD/$build/tmp"
+# ccache with paths relative to the clone: a fresh clone elsewhere reuses the objects of an earlier
+# one (meson picks ccache up on its own; CMake is told below).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 if [ "$variant" = meson ]; then
   [ -f "$build/build.ninja" ] || meson setup "$build" -Dwerror=true
@@ -29,6 +32,9 @@ if [ "$variant" = meson ]; then
 fi
 
 args=(-G Ninja -DRATCHET_WERROR=ON)
+if command -v ccache >/dev/null; then
+  args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 if [ "$variant" = asan ]; then
   args+=(-DRATCHET_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   # verify_asan_link_order=0: tests run some binaries under faketime (an LD_PRELOAD library).

@@ -9,10 +9,13 @@
 #include "agent/cli/command.hpp"
 #include "agent/cli/device_config.hpp"
 #include "agent/cli/exit_code.hpp"
+#include "agent/cli/reboot.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/tuf/canonical_json.hpp"
+#include "agent/update/failed_targets.hpp"
 #include "bootctl/confirmation.hpp"
 #include "bootctl/linux_watchdog.hpp"
+#include "bootctl/process.hpp"
 #include "common/log.hpp"
 #if RATCHET_HAVE_UBOOTENV
 #include "bootctl/uboot_env.hpp"
@@ -111,7 +114,8 @@ struct ConfirmCli {
   std::string watchdog;
   std::optional<unsigned> watchdog_timeout;
   bool no_reboot = false;
-  std::string reboot_command;
+  std::string reboot_command_text;          // --reboot-command
+  std::vector<std::string> reboot_command;  // it, split as the config string is, or the config's
 
   Status resolve() {
     const auto c = RATCHET_TRY(env.resolve());
@@ -120,7 +124,10 @@ struct ConfirmCli {
     if (!check_timeout) check_timeout = d.check_timeout;
     if (watchdog.empty()) watchdog = d.watchdog.string();
     if (!watchdog_timeout) watchdog_timeout = d.watchdog_timeout;
-    if (reboot_command.empty()) reboot_command = d.reboot_command;
+    reboot_command =
+        reboot_command_text.empty()
+            ? d.reboot_command
+            : RATCHET_TRY(bootctl::split_command(reboot_command_text, "--reboot-command"));
     if (c) fill_from(*c, storage_dir, &anchor);
     return {};
   }
@@ -138,15 +145,27 @@ int run_confirm(ConfirmCli o) {
   std::unique_ptr<bootctl::Watchdog> watchdog;
   if (!o.watchdog.empty()) watchdog = std::make_unique<bootctl::LinuxWatchdog>(o.watchdog);
 
-  // The floors that belong to the new image move only once it is known good.
+  // The floors that belong to the new image move only once it is known good; a failed trial is
+  // dropped and its target recorded as failed, so that no update run installs it again.
   std::optional<provisioning::DeviceAnchor> anchor;
   std::optional<store::LmdbStore> db;
-  const auto on_good = [&](bootctl::Slot good) -> Status {
+  const auto settle = [&](const auto& verdict_of) -> Status {
     if (!o.anchor.given()) return {};
     if (!anchor) anchor = RATCHET_TRY(o.anchor.open());
     if (!db) db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
     auto anchored = RATCHET_TRY(store::AnchoredStore::open(*db, anchor->anchor()));
-    return store::promote_trials(anchored, bootctl::slot_name(good));
+    std::string when = RATCHET_TRY(update::failure_time(*db));
+    const store::TrialVerdict verdict = RATCHET_TRY(verdict_of(std::move(when)));
+    return store::settle_trials(anchored, verdict);
+  };
+  const auto on_good = [&](bootctl::Slot good) -> Status {
+    return settle([&](std::string when) -> Result<store::TrialVerdict> {
+      // As the environment now stands: `good` boots, a slot that fell back is bad.
+      const auto st = RATCHET_TRY(control.status());
+      auto verdict = update::boot_verdict(st.state, std::move(when));
+      verdict.good = std::string(bootctl::slot_name(good));
+      return verdict;
+    });
   };
   if (o.anchor.given() && o.storage_dir.empty())
     return report_error(Error(Code::InvalidArgument, "--storage-dir is needed with an anchor"));
@@ -154,10 +173,16 @@ int run_confirm(ConfirmCli o) {
   if (!r) return report_error(r.error());
   if (r->outcome != bootctl::ConfirmOutcome::Bad) return 0;
   (void)report_error(*r->reason);
+  const auto failed = settle([&](std::string when) -> Result<store::TrialVerdict> {
+    return store::TrialVerdict{.good = std::nullopt,
+                               .bad = std::string(bootctl::slot_name(r->slot)),
+                               .why = r->reason->to_string(),
+                               .when = std::move(when)};
+  });
+  if (!failed)  // the slot is marked bad: the next confirm or update records the fallback
+    log::error("the failed trial was not recorded: {}", failed.error().to_string());
   if (o.no_reboot) return static_cast<int>(ExitCode::RebootNeeded);
-  log::notice("rebooting into the fallback slot: {}", o.reboot_command);
-  const int rc = std::system(o.reboot_command.c_str());  // NOLINT(cert-env33-c): configured
-  return rc == 0 ? static_cast<int>(ExitCode::RebootNeeded) : static_cast<int>(ExitCode::Local);
+  return cli::reboot(o.reboot_command, "the fallback slot");
 }
 
 }  // namespace
@@ -199,7 +224,7 @@ Command add_confirm_command(CLI::App& parent) {
   app->add_option("--watchdog", o->watchdog, "watchdog device, e.g. /dev/watchdog");
   app->add_option("--watchdog-timeout", o->watchdog_timeout, "seconds (120)");
   app->add_flag("--no-reboot", o->no_reboot, "on failure, only mark bad (exit 10)");
-  app->add_option("--reboot-command", o->reboot_command, "how to reboot (systemctl reboot)");
+  app->add_option("--reboot-command", o->reboot_command_text, "how to reboot (systemctl reboot)");
   app->add_option("--storage-dir", o->storage_dir, "trusted state (to advance image floors)");
   add_anchor_options(*app, o->anchor);
   return {app, [o] { return run_confirm(*o); }};

@@ -7,6 +7,7 @@
 #include "agent/cli/command.hpp"
 #include "agent/cli/device_config.hpp"
 #include "agent/provisioning/provisioning.hpp"
+#include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/store/trusted_floors.hpp"
 
@@ -49,14 +50,26 @@ int run_status(StatusOptions o) {
   }
   if (problem) out["state"] = fmt::format("{}: {}", code_name(problem->code()), problem->message());
   if (auto floors = store::trusted_floors(*db)) out["floors"] = *floors;
-  // Per ECU: the image it runs (known good) and the one on trial, if any ("ecu/<serial>/...").
+  // Per ECU: the image it runs (known good), the one on trial, and a target that failed and is
+  // not retried, if any ("ecu/<serial>/installed|trial|failed").
+  std::vector<std::string> failures;
   if (auto entries = db->scan("ecu/")) {
     tuf::Json ecus = tuf::Json::object();
     for (const auto& [key, value] : *entries) {
       const auto slash = key.rfind('/');
+      if (slash <= 4) continue;
+      const std::string serial = key.substr(4, slash - 4);
+      if (key == store::failed_key(serial)) {
+        auto failed = store::FailedTarget::from_json(value, key);
+        if (!failed) continue;  // the state check above reports a damaged entry
+        ecus[serial]["failed"] = failed->to_json();
+        failures.push_back(fmt::format("ECU {}: {} failed on {}: {}", serial, failed->name,
+                                       failed->failed_at, failed->reason));
+        continue;
+      }
       auto image = store::InstalledImage::from_json(value, key);
-      if (slash <= 4 || !image) continue;  // the state check above reports a damaged entry
-      ecus[key.substr(4, slash - 4)][key.substr(slash + 1)] = image->to_json();
+      if (!image) continue;
+      ecus[serial][key.substr(slash + 1)] = image->to_json();
     }
     out["ecus"] = ecus;
   }
@@ -69,6 +82,11 @@ int run_status(StatusOptions o) {
       (void)std::printf(
           "%-24s %s\n", (key + ":").c_str(),
           value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+    for (const auto& f : failures)
+      (void)std::printf(
+          "NOT RETRIED: %s (until the Director assigns another target or "
+          "ratchet update --retry-failed)\n",
+          f.c_str());
     if (!out.value("hardware_anchored", false))
       (void)std::printf("WARNING: rollback floors are not hardware-anchored\n");
   }

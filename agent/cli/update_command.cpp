@@ -10,6 +10,7 @@
 #include "agent/cli/command.hpp"
 #include "agent/cli/exit_code.hpp"
 #include "agent/cli/progress.hpp"
+#include "agent/cli/reboot.hpp"
 #include "agent/config/config.hpp"
 #include "agent/tuf/canonical_json.hpp"
 #include "agent/update/http_put.hpp"
@@ -26,6 +27,7 @@ struct UpdateOptions {
   std::string bundle;
   bool reboot = false;
   bool json = false;
+  bool retry_failed = false;
 };
 
 streaming::HttpOptions http_options(const config::Config& c) {
@@ -47,17 +49,14 @@ int finish(const update::RunReport& report, const config::Config& c, bool reboot
         tuf::Json{{"outcome", report.outcome == update::Outcome::NothingToDo ? "nothing-to-do"
                               : report.outcome == update::Outcome::Installed ? "installed"
                                                                              : "reboot-needed"},
-                  {"installed", report.installed}}
+                  {"installed", report.installed},
+                  {"not_retried", report.not_retried}}
             .dump()
             .c_str());
   for (const auto& i : report.installed)
     log::notice("installed {}", i);
   if (report.outcome != update::Outcome::RebootNeeded) return 0;
-  if (reboot) {
-    log::notice("rebooting into the new slot: {}", c.reboot_command);
-    if (std::system(c.reboot_command.c_str()) != 0)  // NOLINT(cert-env33-c): configured
-      return static_cast<int>(ExitCode::Local);
-  }
+  if (reboot) return cli::reboot(c.reboot_command, "the new slot");
   return static_cast<int>(ExitCode::RebootNeeded);
 }
 
@@ -108,6 +107,7 @@ int run(const UpdateOptions& o) {
 
   std::map<std::string, std::unique_ptr<ProgressPrinter>> printers;
   update::RunOptions options;
+  options.retry_failed = o.retry_failed;
   options.on_progress = [&](const std::string& ecu, const streaming::InstallProgress& p) {
     auto& printer = printers[ecu];
     if (!printer) printer = std::make_unique<ProgressPrinter>("install " + ecu, o.json);
@@ -136,6 +136,11 @@ int run_manifest(const ManifestOptions& o) {
   return sent ? 0 : report_error(sent.error());
 }
 
+void add_retry_failed_flag(CLI::App& app, UpdateOptions& o) {
+  app.add_flag("--retry-failed", o.retry_failed,
+               "install a target even if it failed on its ECU before (its trial, or a refusal)");
+}
+
 }  // namespace
 
 Command add_manifest_command(CLI::App& parent) {
@@ -154,6 +159,7 @@ Command add_update_command(CLI::App& parent) {
   app->add_option("--config", o->config, "configuration file")->capture_default_str();
   app->add_flag("--reboot", o->reboot, "reboot when an installed update needs it");
   app->add_flag("--json", o->json, "progress and the result as JSON lines");
+  add_retry_failed_flag(*app, *o);
   return {app, [o] { return run(*o); }};
 }
 
@@ -166,6 +172,7 @@ Command add_install_command(CLI::App& parent) {
   app->add_option("--config", o->config, "configuration file")->capture_default_str();
   app->add_flag("--reboot", o->reboot, "reboot when an installed update needs it");
   app->add_flag("--json", o->json, "progress and the result as JSON lines");
+  add_retry_failed_flag(*app, *o);
   return {app, [o] { return run(*o); }};
 }
 

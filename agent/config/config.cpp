@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <toml++/toml.h>
 
+#include "bootctl/process.hpp"
 #include "common/file.hpp"
 
 namespace ratchet::config {
@@ -72,12 +73,11 @@ const toml::table* sub(const toml::table& root, std::string_view key) {
   return node == nullptr ? nullptr : node->as_table();
 }
 
-// An ECU's flash command: an array of strings (the argument vector), or a string split on
-// spaces and tabs. Nothing is run through a shell, so a string with shell syntax in it (quotes,
-// $, backquotes, ;, |, &, redirections, globs, #) is refused rather than run differently than
-// its author meant: such a command needs an array, or a script of its own.
-Status read_command(const toml::table& t, const std::string& key, std::vector<std::string>& out) {
-  const toml::node* node = t.get("command");
+// A command: an array of strings (the argument vector), or a string split as
+// bootctl::split_command does (shell syntax in it is refused: nothing runs through a shell).
+Status read_command(const toml::table& t, std::string_view name, const std::string& key,
+                    std::vector<std::string>& out) {
+  const toml::node* node = t.get(name);
   if (node == nullptr) return {};
   out.clear();
   if (const auto* arr = node->as_array()) {
@@ -87,17 +87,7 @@ Status read_command(const toml::table& t, const std::string& key, std::vector<st
       out.push_back(*v);
     }
   } else if (const auto v = node->value<std::string>()) {
-    if (const auto bad = v->find_first_of("'\"\\$`;|&<>()*?[]{}~#\n\r"); bad != std::string::npos)
-      return fail(Code::BadConfig,
-                  "{}: '{}' is shell syntax, and the command runs without a shell; write it as "
-                  "an array of arguments, e.g. command = [\"/usr/bin/flash\", \"--verify\"]",
-                  key, v->substr(bad, 1));
-    std::size_t at = 0;
-    while ((at = v->find_first_not_of(" \t", at)) != std::string::npos) {
-      const auto end = v->find_first_of(" \t", at);
-      out.push_back(v->substr(at, end == std::string::npos ? std::string::npos : end - at));
-      at = end;
-    }
+    out = RATCHET_TRY(bootctl::split_command(*v, key));
   } else {
     return fail(Code::BadConfig, "{} must be an array of strings or a string", key);
   }
@@ -117,7 +107,7 @@ Status read_ecu(const toml::table& t, std::size_t index, Config& c) {
   RATCHET_TRY(e.get("slot_a", ecu.slot_a));
   RATCHET_TRY(e.get("slot_b", ecu.slot_b));
   RATCHET_TRY(e.get("path", ecu.path));
-  RATCHET_TRY(read_command(t, fmt::format("ecu[{}].command", index), ecu.command));
+  RATCHET_TRY(read_command(t, "command", fmt::format("ecu[{}].command", index), ecu.command));
   e.allow("command");
   RATCHET_TRY(e.done());
   const auto where = fmt::format("ecu[{}] ({})", index, ecu.serial);
@@ -193,7 +183,9 @@ Status read_config(const toml::table& root, Config& c) {
   RATCHET_TRY(boot.get("watchdog_timeout", c.watchdog_timeout));
   RATCHET_TRY(boot.get("health_checks", c.health_checks));
   RATCHET_TRY(boot.get("check_timeout", c.check_timeout));
-  RATCHET_TRY(boot.get("reboot_command", c.reboot_command));
+  RATCHET_TRY(
+      read_command(section("boot"), "reboot_command", "boot.reboot_command", c.reboot_command));
+  boot.allow("reboot_command");
   RATCHET_TRY(boot.done());
 
   Table limits(section("limits"), "limits");

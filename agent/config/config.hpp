@@ -49,7 +49,8 @@ struct Config {
   std::uint32_t watchdog_timeout = 120;
   std::vector<std::string> health_checks;
   std::uint32_t check_timeout = 60;
-  std::string reboot_command = "systemctl reboot";
+  // Run without a shell, as the ECU command is (an array, or a string split on blanks).
+  std::vector<std::string> reboot_command = {"systemctl", "reboot"};
 
   std::uint64_t max_image_size = std::uint64_t{16} << 30;
   std::uint64_t min_rate = 1024;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "agent/store/failed_targets.hpp"
 #include "common/log.hpp"
 
 namespace ratchet::store {
@@ -66,10 +67,11 @@ Status record_installed(AnchoredStore& store, std::string_view ecu_serial,
   if (image.security_version > svn)
     change.puts[std::string(kSecurityVersionKey)] = std::to_string(image.security_version);
   change.erases.push_back(trial_key(ecu_serial));
+  change.erases.push_back(failed_key(ecu_serial));  // another target was installed
   return store.commit(change);
 }
 
-Status promote_trials(AnchoredStore& store, std::string_view good_slot) {
+Status settle_trials(AnchoredStore& store, const TrialVerdict& verdict) {
   const auto& db = store.db();
   AnchoredStore::Change change;
   std::uint64_t svn = RATCHET_TRY(security_version_floor(db));
@@ -78,10 +80,19 @@ Status promote_trials(AnchoredStore& store, std::string_view good_slot) {
     if (!key.ends_with("/trial")) continue;
     const std::string serial = key.substr(4, key.size() - 4 - 6);
     const auto trial = RATCHET_TRY(InstalledImage::from_json(text, key));
+    if (verdict.bad && !trial.slot.empty() && trial.slot == *verdict.bad) {
+      const FailedTarget failed{trial.name, trial.sha256, trial.length, verdict.why, verdict.when};
+      change.puts[failed_key(serial)] = failed.to_json().dump();
+      change.erases.push_back(key);
+      log::warning("ECU {}: trial image {} in slot {} failed ({}); dropped and recorded as failed",
+                   serial, trial.name, trial.slot, verdict.why);
+      continue;
+    }
+    if (!verdict.good) continue;
     change.erases.push_back(key);
-    if (!trial.slot.empty() && trial.slot != good_slot) {
-      log::warning("ECU {}: trial image {} in slot {} did not become good; dropped", serial,
-                   trial.name, trial.slot);
+    if (!trial.slot.empty() && trial.slot != *verdict.good) {
+      log::warning("ECU {}: trial image {} in slot {} was never armed; dropped", serial, trial.name,
+                   trial.slot);
       continue;
     }
     // The install checked the release counter against the installed image's; a trial below it

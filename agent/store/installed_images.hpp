@@ -39,9 +39,22 @@ struct InstalledImage {
 [[nodiscard]] Status record_installed(AnchoredStore& store, std::string_view ecu_serial,
                                       const InstalledImage& image);
 
-// After `good_slot` was confirmed: each ECU's trial in that slot (or without a slot) becomes its
-// installed image and the floors move to the max; a trial in the other slot failed and is
-// dropped. One epoch commit, or none when there is nothing to do.
-[[nodiscard]] Status promote_trials(AnchoredStore& store, std::string_view good_slot);
+// What the boot environment says became of the A/B trials.
+// NOLINTNEXTLINE(bugprone-exception-escape)
+struct TrialVerdict {
+  // Confirmed (or booted, good, with no trial armed): its trials and those without a slot become
+  // the installed images; a trial in another slot that is not `bad` was never armed (a crash
+  // between recording and arming it) and is only dropped.
+  std::optional<std::string> good;
+  // Failed (marked bad: a health check, a bootloader fallback, a watchdog reset): its trials are
+  // dropped and recorded as the ECU's failed target (failed_targets.hpp), with `why` and `when`.
+  std::optional<std::string> bad;
+  std::string why;
+  std::string when;
+};
+
+// Applies `verdict`: the floors move to the max of the promoted images' (never down), each
+// promoted or failed trial is dropped. One epoch commit, or none when there is nothing to do.
+[[nodiscard]] Status settle_trials(AnchoredStore& store, const TrialVerdict& verdict);
 
 }  // namespace ratchet::store

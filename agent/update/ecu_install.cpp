@@ -1,5 +1,6 @@
 #include "agent/update/ecu_install.hpp"
 
+#include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/update/file_replacement.hpp"
 #include "agent/update/image_spec.hpp"
@@ -146,9 +147,10 @@ Result<EcuResult> EcuInstaller::install(
                               write_to ? std::string(bootctl::slot_name(*write_to)) : ""};
   if (write_to) {
     // Recorded first, then armed: a crash between leaves a trial record that the next confirm
-    // drops (its slot never became good) and the next update redoes.
-    RATCHET_TRY(anchored_.commit(
-        {.puts = {{store::trial_key(ecu.serial), image.to_json().dump()}}, .erases = {}}));
+    // drops (its slot never became good) and the next update redoes. A new trial replaces the
+    // record of a failed target in the same commit.
+    RATCHET_TRY(anchored_.commit({.puts = {{store::trial_key(ecu.serial), image.to_json().dump()}},
+                                  .erases = {store::failed_key(ecu.serial)}}));
     RATCHET_TRY(control_->arm_trial(*write_to));
     return EcuResult::TrialArmed;
   }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/store/time_floor.hpp"
 #include "agent/store/trusted_floors.hpp"
@@ -71,6 +72,9 @@ Result<tuf::Json> ecu_report(const store::LmdbStore& db, const std::string& seri
   }
   if (auto trial = RATCHET_TRY(db.get(store::trial_key(serial))))
     custom["trial"] = RATCHET_TRY(store::InstalledImage::from_json(*trial, "trial")).to_json();
+  // A target that failed on this ECU (its trial, or a refusal of its bytes) and is not retried.
+  if (auto failed = RATCHET_TRY(store::failed_target(db, serial)))
+    custom["failed"] = failed->to_json();
   const auto result = in.results.find(serial);
   custom["installation"] = result == in.results.end()
                                ? tuf::Json{{"result", "none"}}

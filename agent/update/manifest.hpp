@@ -1,8 +1,8 @@
 // The vehicle version manifest (Uptane): per ECU a signed ECU version report (the installed image:
-// name, length, hashes; a report counter; any detected attack; the trial in progress and the last
-// install's result), all of them in a vehicle manifest signed with the device's ECU key, in TUF's
-// signed/signatures envelope, with the device's rollback floors so a backend can continue
-// numbering above them (seed 000).
+// name, length, hashes; a report counter; any detected attack; the trial in progress, a target
+// that failed and why, and the last install's result), all of them in a vehicle manifest signed
+// with the device's ECU key, in TUF's signed/signatures envelope, with the device's rollback floors
+// so a backend can continue numbering above them (seed 000).
 #pragma once
 
 #include <map>

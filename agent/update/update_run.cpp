@@ -10,6 +10,7 @@
 #include "agent/store/installed_images.hpp"
 #include "agent/store/time_floor.hpp"
 #include "agent/update/ecu_install.hpp"
+#include "agent/update/failed_targets.hpp"
 #include "agent/update/http_put.hpp"
 #include "agent/update/manifest.hpp"
 #include "agent/uptane/refresh.hpp"
@@ -102,6 +103,12 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
 #else
     return fail(Code::Unsupported, "an ab-rootfs ECU needs a build with libubootenv");
 #endif
+    // A trial that the environment has settled since the last run (the bootloader fell back, or
+    // a confirmation that kept no store) is settled here too: a failed one is recorded and
+    // dropped, never installed again by this run.
+    const auto st = RATCHET_TRY(control->status());
+    const std::string when = RATCHET_TRY(failure_time(db));
+    RATCHET_TRY(store::settle_trials(anchored, boot_verdict(st.state, when)));
   }
 
   std::vector<uptane::Ecu> ecus;
@@ -143,8 +150,22 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     auto progress = [&](const streaming::InstallProgress& p) {
       if (options.on_progress) options.on_progress(ecu->serial, p);
     };
+    if (auto failed = RATCHET_TRY(
+            failed_before(anchored, ecu->serial, t, config.max_image_size, options.retry_failed))) {
+      log::notice(
+          "ECU {}: target {} failed on {}: {}; not retried until the Director assigns another "
+          "target or --retry-failed",
+          ecu->serial, t.name, failed->failed_at, failed->reason);
+      report.not_retried.push_back(ecu->serial + ": " + t.name);
+      continue;
+    }
     auto result = installer.install(*ecu, t, progress);
     if (!result) {
+      if (auto recorded =
+              record_refusal(anchored, ecu->serial, t, config.max_image_size, result.error());
+          !recorded)
+        log::error("ECU {}: the failed target was not recorded: {}", ecu->serial,
+                   recorded.error().message());
       // Every ECU failure names its ECU here, once, for the log, the manifest and the exit.
       result.error().context("ECU " + ecu->serial);
       log::error("{}", result.error().message());

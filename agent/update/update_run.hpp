@@ -2,7 +2,8 @@
 // verification, floors and anchored commit either way; only where the bytes come from differs.
 //
 //   lock -> verify the anchored state -> refresh + full verification of both repositories ->
-//   commit the metadata -> per ECU: skip what runs already, check release counter and security
+//   commit the metadata -> per ECU: skip what runs already and what failed before (a failed
+//   trial, a refused target: failed_targets.hpp), check release counter and security
 //   version floors, stream the image (A/B rootfs: into the inactive slot, resumable), record it
 //   as the ECU's trial and arm a trial boot (other ECUs: installed at once) -> signed manifest.
 #pragma once
@@ -32,13 +33,17 @@ struct Sources {
 
 struct RunOptions {
   std::function<void(const std::string& ecu, const streaming::InstallProgress&)> on_progress;
+  // Install a target even when it failed on its ECU before (`--retry-failed`); the install that
+  // succeeds replaces the record.
+  bool retry_failed = false;
 };
 
 // NOLINTNEXTLINE(bugprone-exception-escape)
 struct RunReport {
   Outcome outcome = Outcome::NothingToDo;
-  std::vector<std::string> installed;  // "<ecu>: <target>"
-  std::string manifest;                // the signed manifest that was (or would be) sent
+  std::vector<std::string> installed;    // "<ecu>: <target>"
+  std::vector<std::string> not_retried;  // "<ecu>: <target>": failed before, skipped
+  std::string manifest;                  // the signed manifest that was (or would be) sent
 };
 
 [[nodiscard]] Result<RunReport> run_update(const config::Config& config, Sources& sources,

@@ -6,6 +6,7 @@
 
 #include "agent/provisioning/provisioning.hpp"
 #include "agent/repo/tuf_repository.hpp"
+#include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/process.hpp"
@@ -62,6 +63,14 @@ class ConfirmCli : public ::testing::Test {
     auto db = store::LmdbStore::open(dir / "state").value();
     return store::installed_image(db, "primary").value();
   }
+  std::optional<store::FailedTarget> failed() {
+    auto db = store::LmdbStore::open(dir / "state").value();
+    return store::failed_target(db, "primary").value();
+  }
+  bool has_trial() {
+    auto db = store::LmdbStore::open(dir / "state").value();
+    return db.get(store::trial_key("primary")).value().has_value();
+  }
   std::uint64_t svn_floor() {
     auto db = store::LmdbStore::open(dir / "state").value();
     return store::security_version_floor(db).value();
@@ -110,6 +119,11 @@ TEST_F(ConfirmCli, BadTrialFallsBackAndLeavesTheFloors) {
   EXPECT_EQ(st.at("slots").at("b"), "bad");
   EXPECT_FALSE(installed().has_value());
   EXPECT_EQ(svn_floor(), 0U);
+  // The trial is dropped and its target recorded as failed, in the same commit.
+  EXPECT_FALSE(has_trial());
+  ASSERT_TRUE(failed().has_value());
+  EXPECT_EQ(failed()->name, "rootfs-5.img");
+  EXPECT_TRUE(failed()->reason.starts_with("HealthCheckFailed: ")) << failed()->reason;
 
   // Back on slot a: the failed trial is dropped, never promoted.
   booted("a");
@@ -117,6 +131,30 @@ TEST_F(ConfirmCli, BadTrialFallsBackAndLeavesTheFloors) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(installed().has_value());
   EXPECT_EQ(svn_floor(), 0U);
+}
+
+// The bootloader fell back (the trial ran out of attempts, or a watchdog reset), so the confirm
+// after the reboot finds no trial armed and the trial slot bad: the trial is dropped and recorded.
+TEST_F(ConfirmCli, FallbackFoundByConfirmRecordsTheTrialAsFailed) {
+  install_trial("b", 5, 7);
+  ASSERT_EQ(ratchet({"boot", "set-next", "b"}).exit_code, 0);
+  ASSERT_EQ(ratchet({"boot", "mark-bad"}).exit_code, 0);  // what boot.cmd stores on fallback
+  booted("a");
+  auto r = confirm("true");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(has_trial());
+  EXPECT_FALSE(installed().has_value());
+  EXPECT_EQ(svn_floor(), 0U);
+  ASSERT_TRUE(failed().has_value());
+  EXPECT_EQ(failed()->name, "rootfs-5.img");
+  EXPECT_TRUE(failed()->reason.starts_with("fallback: ")) << failed()->reason;
+
+  // The next confirm (every boot runs one) keeps the record as it is.
+  const auto before = failed()->to_json();
+  r = confirm("true");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(failed().has_value());
+  EXPECT_EQ(failed()->to_json(), before);
 }
 
 TEST_F(ConfirmCli, BootCommandsReportBadEnvironments) {

@@ -148,6 +148,27 @@ TEST_F(UpdateE2E, RebootFlagRunsTheConfiguredRebootCommand) {
   expect_exit(update({"--reboot"}), 40);
 }
 
+// The reboot command is an argument vector, never shell input: an argument holding shell syntax
+// reaches the program as it is, and a string that needs a shell is refused before anything runs.
+TEST_F(UpdateE2E, RebootCommandRunsWithoutAShell) {
+  const auto odd = dir / "rebooted; touch pwned";
+  boot_extra = "reboot_command = [\"touch\", \"" + odd.string() + "\"]\n";
+  write_config();
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  expect_exit(update({"--reboot"}), 10);
+  EXPECT_TRUE(std::filesystem::exists(odd));
+  EXPECT_FALSE(std::filesystem::exists("pwned"));
+
+  boot_extra = "reboot_command = \"systemctl reboot && echo done\"\n";
+  write_config();
+  const auto env0 = test::read_bytes(env_files.copy0);
+  const auto r = update({"--reboot"});
+  expect_exit(r, 2);
+  EXPECT_NE(r.err.find("boot.reboot_command: '&' is shell syntax"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_bytes(env_files.copy0), env0);
+}
+
 TEST_F(UpdateE2E, ServerDownIsTransient) {
   director_server.reset();
   expect_exit(update(), 20);
