@@ -30,8 +30,12 @@ class TufRepository {
   }
 
   // How the metadata is written (dialect.hpp): TUF 1.0 unless set; signed parts are kept in TUF
-  // form either way (signed_part), and rendered in the dialect when signed.
-  void set_dialect(Dialect d) { dialect_ = d; }
+  // form either way (signed_part), and rendered in the dialect when signed. Set it before the
+  // first publish: the next publish signs the current root version again, in the new dialect.
+  void set_dialect(Dialect d) {
+    if (d != dialect_) finalized_root_ = Json();
+    dialect_ = d;
+  }
   [[nodiscard]] Dialect dialect() const noexcept { return dialect_; }
 
   // Role keys ("root", "timestamp", "snapshot", "targets"; "root", "targets" when TargetsOnly).

@@ -142,7 +142,7 @@ TEST_F(FailedTargetE2E, FallbackFoundByUpdateIsNotRetriedANewTargetIs) {
 
   // The Director assigns v3: installed, and the commit of its trial drops the record.
   release("rootfs-v3.img", v3, 3);
-  assign("rootfs-v2.img", v2, "another-ecu");  // v2 is no longer this ECU's
+  unassign("rootfs-v2.img");  // v2 is no longer this ECU's
   assign("rootfs-v3.img", v3, "primary");
   publish();
   expect_exit(update(), 10);
