@@ -367,5 +367,55 @@ TEST_F(TufClient, DelegatedTargetIsFoundThroughTheDelegation) {
   EXPECT_TRUE(std::filesystem::exists(dir / "md/role1.json"));
 }
 
+// A diamond (TUF 1.0 5.6.7): parent-a and parent-b both delegate to `release`, parent-b with a key
+// that did not sign it. Found through parent-a, `release` verifies; searched for through
+// parent-b, the copy verified under parent-a is not trusted: it is verified again with parent-b's
+// keys, and fails.
+TEST_F(TufClient, ADiamondsRoleIsVerifiedWithTheKeysOfTheDelegatorOnThePath) {
+  ASSERT_TRUE(repo->add_delegation("targets", "parent-a", {"apps/*"}));
+  ASSERT_TRUE(repo->add_delegation("targets", "parent-b", {"other/*"}));
+  ASSERT_TRUE(repo->add_delegation("parent-a", "release", {"apps/*"}));
+  repo->add_target("apps/a.bin", "through parent-a", Json::object(), "release");
+  repo->add_target("other/b.bin", "through parent-b", Json::object(), "release");
+  const PrivateKey other = PrivateKey::generate(KeyType::Ed25519).value();
+  Json& b = repo->signed_part("parent-b");
+  b["delegations"] = Json{
+      {"keys", Json{{other.public_key().key_id(), other.public_key().to_json()}}},
+      {"roles", Json::array({Json{{"name", "release"},
+                                  {"keyids", Json::array({other.public_key().key_id()})},
+                                  {"threshold", 1},
+                                  {"terminating", false},
+                                  {"paths", Json::array({"other/*"})}}})}};
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  DirectoryStore store(dir / "md");
+  HttpFetcher fetcher(server->url(""), {});
+  UpdaterOptions o;
+  o.now = [] { return kNow; };
+  Updater u(store, fetcher, o);
+  ASSERT_TRUE(u.refresh());
+  auto a = u.find_target("apps/a.bin");
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->length, 16U);
+  auto b_target = u.find_target("other/b.bin");
+  ASSERT_FALSE(b_target) << "release was trusted under parent-b with parent-a's keys";
+  EXPECT_TRUE(b_target.error().code() == Code::BadSignature ||
+              b_target.error().code() == Code::ThresholdNotMet)
+      << b_target.error().to_string();
+  EXPECT_NE(b_target.error().message().find("release"), std::string::npos)
+      << b_target.error().to_string();
+  // The same role under parent-b with the key that signed it: both paths find their target.
+  b["delegations"]["keys"] = Json{{repo->keys("release").front().public_key().key_id(),
+                                   repo->keys("release").front().public_key().to_json()}};
+  b["delegations"]["roles"][0]["keyids"] =
+      Json::array({repo->keys("release").front().public_key().key_id()});
+  ASSERT_TRUE(repo->publish(dir / "repo"));
+  Updater again(store, fetcher, o);
+  ASSERT_TRUE(again.refresh());
+  ASSERT_TRUE(again.find_target("apps/a.bin"));
+  auto found = again.find_target("other/b.bin");
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_EQ(found->length, 16U);
+}
+
 }  // namespace
 }  // namespace ratchet::tuf
