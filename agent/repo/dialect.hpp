@@ -1,9 +1,9 @@
 // The two ways Uptane servers write the same metadata. TUF 1.0 (python-tuf, ratchet-repo by
 // default) and aktualizr's, as OTA Community Edition and Torizon-style servers serve it:
 // capitalised `_type` ("Root", "Targets"), no `spec_version`, keys {keytype: "ED25519"|"RSA",
-// keyval.public} without a scheme, key IDs the SHA-256 of the public key's JSON string, signatures {keyid, method,
-// sig} with the signature in base64. The client parses both (tuf/metadata.hpp); the operator
-// side writes either (TufRepository::set_dialect).
+// keyval.public} without a scheme, key IDs the SHA-256 of the public key's JSON string, signatures
+// {keyid, method, sig} with the signature in base64. The client parses both (tuf/metadata.hpp); the
+// operator side writes either (TufRepository::set_dialect).
 #pragma once
 
 #include <cstdint>

@@ -53,7 +53,7 @@ int done(const Status& s) {
 
 struct Options {
   std::string repo, image, name, format = "raw", delta_base, role = "targets", key_type = "ed25519",
-              director_dialect = "tuf";
+                                 director_dialect = "tuf";
   std::vector<std::string> hardware_ids, ecus, targets, paths;
   std::uint64_t release_counter = 0, security_version = 0, generation = 0;
   std::uint32_t chunk_size = 1u << 20;
@@ -161,13 +161,13 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
   init->add_option("--director-dialect", o.director_dialect,
                    "how Directors write metadata: tuf, or aktualizr (OTA Community Edition)")
       ->capture_default_str();
-  subs.push_back({init, [&o]() -> Status {
-                    const auto type = RATCHET_TRY(repo::parse_key_type(o.key_type));
-                    const auto dialect = RATCHET_TRY(tuf::parse_dialect(o.director_dialect));
-                    (void)RATCHET_TRY(
-                        repo::OperatorRepo::init(o.repo, {type, o.expires_days, dialect}));
-                    return {};
-                  }});
+  subs.push_back(
+      {init, [&o]() -> Status {
+         const auto type = RATCHET_TRY(repo::parse_key_type(o.key_type));
+         const auto dialect = RATCHET_TRY(tuf::parse_dialect(o.director_dialect));
+         (void)RATCHET_TRY(repo::OperatorRepo::init(o.repo, {type, o.expires_days, dialect}));
+         return {};
+       }});
 
   auto* add = app.add_subcommand("add-target", "Add an image as a payload and its chunk list");
   repo_arg(add);

@@ -303,7 +303,8 @@ Status Updater::update_targets(std::string bytes, const Reached& reached, bool f
       const auto& roles = p.delegations->roles;
       const auto d =
           std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.name == role; });
-      if (d == roles.end()) return fail(Code::Internal, "{}: no delegation to {}", what(role), role);
+      if (d == roles.end())
+        return fail(Code::Internal, "{}: no delegation to {}", what(role), role);
       RATCHET_TRY(verify_role(env, p.delegations->keys, d->keys, what(role, next.version)));
     }
   }

@@ -379,13 +379,13 @@ TEST_F(TufClient, ADiamondsRoleIsVerifiedWithTheKeysOfTheDelegatorOnThePath) {
   repo->add_target("other/b.bin", "through parent-b", Json::object(), "release");
   const PrivateKey other = PrivateKey::generate(KeyType::Ed25519).value();
   Json& b = repo->signed_part("parent-b");
-  b["delegations"] = Json{
-      {"keys", Json{{other.public_key().key_id(), other.public_key().to_json()}}},
-      {"roles", Json::array({Json{{"name", "release"},
-                                  {"keyids", Json::array({other.public_key().key_id()})},
-                                  {"threshold", 1},
-                                  {"terminating", false},
-                                  {"paths", Json::array({"other/*"})}}})}};
+  b["delegations"] =
+      Json{{"keys", Json{{other.public_key().key_id(), other.public_key().to_json()}}},
+           {"roles", Json::array({Json{{"name", "release"},
+                                       {"keyids", Json::array({other.public_key().key_id()})},
+                                       {"threshold", 1},
+                                       {"terminating", false},
+                                       {"paths", Json::array({"other/*"})}}})}};
   ASSERT_TRUE(repo->publish(dir / "repo"));
   DirectoryStore store(dir / "md");
   HttpFetcher fetcher(server->url(""), {});

@@ -374,11 +374,10 @@ TEST_P(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
     const auto alias = test::list_key_twice(root["keys"], root["roles"]["targets"], key);
     test::write_bytes(d / "2.root.json", test::as_bytes(repo.sign("root").value()));
     const auto t = test::read_bytes(d / targets_file);
-    test::write_bytes(
-        d / targets_file,
-        test::as_bytes(test::sign_twice(
-            std::string(reinterpret_cast<const char*>(t.data()), t.size()),
-            tuf::key_id_in(repo.dialect(), key), alias)));
+    test::write_bytes(d / targets_file,
+                      test::as_bytes(test::sign_twice(
+                          std::string(reinterpret_cast<const char*>(t.data()), t.size()),
+                          tuf::key_id_in(repo.dialect(), key), alias)));
   };
   std::filesystem::copy(dir / "director", dir / "director-good",
                         std::filesystem::copy_options::recursive);
@@ -391,13 +390,13 @@ TEST_P(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
   expect_refused("ThresholdNotMet", before);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Layouts, UptaneFetch,
-    ::testing::Values(Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Tuf},
-                      Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Aktualizr},
-                      Variant{tuf::Layout::Full, tuf::Dialect::Tuf},
-                      Variant{tuf::Layout::Full, tuf::Dialect::Aktualizr}),
-    variant_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, UptaneFetch,
+                         ::testing::Values(Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Tuf},
+                                           Variant{tuf::Layout::TargetsOnly,
+                                                   tuf::Dialect::Aktualizr},
+                                           Variant{tuf::Layout::Full, tuf::Dialect::Tuf},
+                                           Variant{tuf::Layout::Full, tuf::Dialect::Aktualizr}),
+                         variant_name);
 
 }  // namespace
 }  // namespace ratchet::uptane
