@@ -219,14 +219,19 @@ Status Updater::update_snapshot(std::string bytes, bool from_store) {
   RATCHET_TRY(check_final_timestamp());
   const MetaFile& meta = timestamp_->snapshot;
   const std::string w = what("snapshot", meta.version);
-  // A stored copy is checked against what the timestamp lists only under Uptane (5.4.4.5 step 1:
-  // a stored snapshot whose hashes or version differ is fetched again).
-  if (!from_store || options_.uptane) RATCHET_TRY(check_meta_file(bytes, meta, w));
+  if (!from_store) RATCHET_TRY(check_meta_file(bytes, meta, w));
+  // Uptane 2.0 5.4.4.2 steps 4 and 8: a stored snapshot whose hashes differ from what the new
+  // timestamp lists is fetched again, but it stays the previous snapshot the new one may not
+  // roll back from (5.4.4.5 steps 4-6). TUF (python-tuf) uses the stored one if its version fits.
+  const Status listed = from_store && options_.uptane ? check_meta_file(bytes, meta, w) : Status{};
   auto env = RATCHET_TRY(parse_envelope(std::move(bytes), w, options_.snapshot_max_length));
   Snapshot next = RATCHET_TRY(parse_snapshot(env, w));
   RATCHET_TRY(
       verify_role(env, root_->keys, root_->roles.at("snapshot"), what("snapshot", next.version)));
   if (snapshot_) {
+    if (next.version < snapshot_->version)  // Uptane 2.0 5.4.4.5 step 4
+      return fail(Code::RollbackAttempt, "{}: version {} is older than the trusted {}", w,
+                  next.version, snapshot_->version);
     // No targets role may disappear or go back in version (rollback, mix-and-match).
     for (const auto& [name, old] : snapshot_->meta) {
       const auto it = next.meta.find(name);
@@ -239,6 +244,7 @@ Status Updater::update_snapshot(std::string bytes, bool from_store) {
     }
   }
   snapshot_ = std::move(next);
+  RATCHET_TRY(listed);
   return check_final_snapshot();
 }
 
@@ -260,7 +266,7 @@ Status Updater::load_targets(const Reached& reached) {
     return fail(Code::BadMetadata, "{}: {} needs a snapshot, and this repository has none",
                 options_.repository, role);
   if (auto local = RATCHET_TRY(store_.load(role))) {
-    auto r = update_targets(std::move(*local), reached, true);
+    auto r = update_targets(std::move(*local), reached);
     if (r) return {};
     log::debug("{}: stored {} not used: {}", options_.repository, role, r.error().to_string());
   }
@@ -275,11 +281,11 @@ Status Updater::load_targets(const Reached& reached) {
   auto bytes = fetcher_.fetch(path, meta.length.value_or(options_.targets_max_length));
   if (!bytes) return fail(std::move(bytes).error().context(what(role, meta.version)));
   std::string raw = *bytes;
-  RATCHET_TRY(update_targets(std::move(*bytes), reached, false));
+  RATCHET_TRY(update_targets(std::move(*bytes), reached));
   return store_.store(role, raw);
 }
 
-Status Updater::update_targets(std::string bytes, const Reached& reached, bool from_store) {
+Status Updater::update_targets(std::string bytes, const Reached& reached) {
   const std::string& role = reached.role;
   RATCHET_TRY(check_final_snapshot());
   const auto meta_it = snapshot_->meta.find(role + ".json");
@@ -288,7 +294,8 @@ Status Updater::update_targets(std::string bytes, const Reached& reached, bool f
                 what("snapshot", snapshot_->version), role);
   const MetaFile& meta = meta_it->second;
   const std::string w = what(role, meta.version);
-  if (!from_store || options_.uptane) RATCHET_TRY(check_meta_file(bytes, meta, w));
+  // A stored copy too (python-tuf; Uptane 2.0 5.4.4.6 step 2): what the snapshot lists now.
+  RATCHET_TRY(check_meta_file(bytes, meta, w));
   auto env = RATCHET_TRY(parse_envelope(std::move(bytes), w, options_.targets_max_length));
   Targets next = RATCHET_TRY(parse_targets(env, w));
   if (reached.parent_path.empty()) {

@@ -48,8 +48,9 @@ struct UpdaterOptions {
   // The Uptane Standard 2.0 rules where they differ from TUF 1.0 (docs/uptane.md): a new
   // timestamp, snapshot or targets whose version equals the trusted one is accepted when it
   // verifies and differs (5.4.4.4-5.4.4.6: "less than or equal"; TUF discards an equal-version
-  // timestamp), and a stored snapshot or targets is used only when it still matches the hashes
-  // and length the newly trusted timestamp or snapshot lists (else it is fetched again).
+  // timestamp), and a stored snapshot is used only when it still matches the hashes and length
+  // the newly trusted timestamp lists (else it is fetched again; TUF, as python-tuf, checks only
+  // its version). A stored targets role is always re-checked against the snapshot's listing.
   bool uptane = false;
 };
 
@@ -91,7 +92,7 @@ class Updater {
     std::string parent_path;  // "" for the top-level targets role (verified by the root)
   };
   [[nodiscard]] Status load_targets(const Reached& r);
-  [[nodiscard]] Status update_targets(std::string bytes, const Reached& r, bool from_store);
+  [[nodiscard]] Status update_targets(std::string bytes, const Reached& r);
   [[nodiscard]] Status check_final_timestamp() const;
   [[nodiscard]] Status check_final_snapshot() const;
   [[nodiscard]] std::string what(std::string_view role, std::uint64_t version = 0) const;

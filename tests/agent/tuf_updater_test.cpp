@@ -1,85 +1,11 @@
 // The TUF client workflow against a repository published by TufRepository and served by the
 // project's Beast server: the normal path, the requests it makes, and attacks. Each attack
 // asserts the exact error and that the trusted metadata on disk is byte-for-byte unchanged.
-#include <set>
-
-#include <gtest/gtest.h>
-
-#include "agent/repo/tuf_repository.hpp"
-#include "agent/tuf/directory_store.hpp"
-#include "agent/tuf/updater.hpp"
 #include "common/hex.hpp"
-#include "tests/support/data.hpp"
-#include "tests/support/http_server.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/agent/tuf_client_fixture.hpp"
 
 namespace ratchet::tuf {
 namespace {
-
-constexpr Seconds kNow = 1893456000;  // 2030-01-01
-
-std::map<std::string, std::string> snapshot_of(const std::filesystem::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const auto b = test::read_bytes(e.path());
-    files[e.path().filename().string()] =
-        std::string(reinterpret_cast<const char*>(b.data()), b.size());
-  }
-  return files;
-}
-
-class TufClient : public ::testing::Test {
- protected:
-  test::TempDir dir;
-  std::optional<TufRepository> repo;
-  std::unique_ptr<test::HttpServer> server;
-  Seconds now = kNow;
-
-  void SetUp() override {
-    repo = TufRepository::create(kNow).value();
-    repo->add_target("file.txt", "hello");
-    ASSERT_TRUE(repo->publish(dir / "repo"));
-    std::filesystem::create_directories(dir / "md");
-    test::write_bytes(dir / "md" / "root.json", test::as_bytes(repo->root_bytes(1)));
-    server = std::make_unique<test::HttpServer>(dir / "repo");
-  }
-
-  Status refresh(std::vector<std::string>* requested = nullptr) {
-    DirectoryStore store(dir / "md");
-    streaming::HttpOptions h;
-    h.retries = 0;
-    HttpFetcher fetcher(server->url(""), h);
-    UpdaterOptions o;
-    o.repository = "image repository";
-    o.now = [this] { return now; };
-    Updater u(store, fetcher, o);
-    auto s = u.refresh();
-    if (requested) *requested = fetcher.requested();
-    return s;
-  }
-
-  // Refreshes once successfully, then returns a copy of the trusted metadata directory.
-  std::map<std::string, std::string> trusted_after_first_refresh() {
-    EXPECT_TRUE(refresh());
-    return snapshot_of(dir / "md");
-  }
-
-  // The refresh fails with `code`; the trusted files are unchanged, but for `may_change`: a
-  // directory store (ratchet-tuf, like python-tuf) keeps each document as soon as it verified.
-  void expect_rejected(Code code, const std::map<std::string, std::string>& before,
-                       const std::set<std::string>& may_change = {}) {
-    auto s = refresh();
-    ASSERT_FALSE(s) << "expected " << code_name(code);
-    EXPECT_EQ(s.error().code(), code) << s.error().to_string();
-    auto after = snapshot_of(dir / "md");
-    auto expected = before;
-    for (const auto& f : may_change) {
-      expected.erase(f);
-      after.erase(f);
-    }
-    EXPECT_EQ(after, expected) << "trusted metadata changed";
-  }
-};
 
 TEST_F(TufClient, FirstRefreshRequestsWhatTheSpecRequiresInOrder) {
   std::vector<std::string> requested;
@@ -389,9 +315,7 @@ TEST_F(TufClient, ADiamondsRoleIsVerifiedWithTheKeysOfTheDelegatorOnThePath) {
   ASSERT_TRUE(repo->publish(dir / "repo"));
   DirectoryStore store(dir / "md");
   HttpFetcher fetcher(server->url(""), {});
-  UpdaterOptions o;
-  o.now = [] { return kNow; };
-  Updater u(store, fetcher, o);
+  Updater u(store, fetcher, options());
   ASSERT_TRUE(u.refresh());
   auto a = u.find_target("apps/a.bin");
   ASSERT_TRUE(a) << a.error().to_string();
@@ -409,7 +333,7 @@ TEST_F(TufClient, ADiamondsRoleIsVerifiedWithTheKeysOfTheDelegatorOnThePath) {
   b["delegations"]["roles"][0]["keyids"] =
       Json::array({repo->keys("release").front().public_key().key_id()});
   ASSERT_TRUE(repo->publish(dir / "repo"));
-  Updater again(store, fetcher, o);
+  Updater again(store, fetcher, options());
   ASSERT_TRUE(again.refresh());
   ASSERT_TRUE(again.find_target("apps/a.bin"));
   auto found = again.find_target("other/b.bin");
