@@ -29,11 +29,12 @@ inline std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
 }
 
 // {targets-only, full TUF} Director x {TUF, aktualizr} dialect.
-inline const auto kEveryVariant =
-    ::testing::Values(Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Tuf},
-                      Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Aktualizr},
-                      Variant{tuf::Layout::Full, tuf::Dialect::Tuf},
-                      Variant{tuf::Layout::Full, tuf::Dialect::Aktualizr});
+inline auto every_variant() {
+  return ::testing::Values(Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Tuf},
+                           Variant{tuf::Layout::TargetsOnly, tuf::Dialect::Aktualizr},
+                           Variant{tuf::Layout::Full, tuf::Dialect::Tuf},
+                           Variant{tuf::Layout::Full, tuf::Dialect::Aktualizr});
+}
 
 class UptaneFetch : public ::testing::TestWithParam<Variant> {
  protected:
@@ -73,7 +74,7 @@ class UptaneFetch : public ::testing::TestWithParam<Variant> {
   test::ProcessResult fetch(std::vector<std::string> prefix = {},
                             const std::string& serial = "ecu-1", const std::string& hw = "board-a",
                             std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = prefix;
+    std::vector<std::string> argv = std::move(prefix);
     for (const std::string& a :
          {std::string(RATCHET_BINARY), std::string("fetch"), std::string("--storage-dir"),
           (dir / "state").string(), std::string("--director-url"), director_server->url(""),

@@ -194,7 +194,7 @@ TEST_P(UptaneFetchRules, AnImageWithOtherBytesIsRefusedAndNotDelivered) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out/fw.bin"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, UptaneFetchRules, kEveryVariant, variant_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, UptaneFetchRules, every_variant(), variant_name);
 
 }  // namespace
 }  // namespace ratchet::uptane

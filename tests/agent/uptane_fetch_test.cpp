@@ -306,7 +306,7 @@ TEST_P(UptaneFetch, OneKeyUnderTwoKeyIdsMeetsNoThresholdInEitherRepository) {
   expect_refused("ThresholdNotMet", before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, UptaneFetch, kEveryVariant, variant_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, UptaneFetch, every_variant(), variant_name);
 
 }  // namespace
 }  // namespace ratchet::uptane

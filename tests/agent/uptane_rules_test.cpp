@@ -24,7 +24,7 @@ class UptaneRules : public TufClient {
   }
   // Signs `role` as it is now, at its current version, over the file the repository serves.
   std::string resign(const std::string& role) {
-    const std::string bytes = repo->sign(role).value();
+    std::string bytes = repo->sign(role).value();
     const std::string name = role == "timestamp"
                                  ? std::string("timestamp.json")
                                  : fmt::format("{}.{}.json", repo->version(role), role);
@@ -35,7 +35,7 @@ class UptaneRules : public TufClient {
   std::string relist(const Json& targets_meta, bool bump_snapshot = true) {
     repo->signed_part("snapshot")["meta"]["targets.json"] = targets_meta;
     if (bump_snapshot) repo->bump("snapshot");
-    const std::string snapshot = resign("snapshot");
+    std::string snapshot = resign("snapshot");
     repo->signed_part("timestamp")["meta"]["snapshot.json"] =
         meta_of(snapshot, repo->version("snapshot"));
     repo->bump("timestamp");
