@@ -18,57 +18,59 @@ enum class ErrorKind : std::uint8_t {
 
 // Every code is a stable, public name: the CLI prints `error: <Name>: <message>` and outside test
 // suites match on it. Append new codes; never rename or reuse one.
-#define RATCHET_ERROR_CODES(X)               \
-  X(InvalidArgument, Usage)                  \
-  X(BadConfig, Usage)                        \
-  X(Io, Local)                               \
-  X(NotFound, Local)                         \
-  X(OutOfSpace, Local)                       \
-  X(Busy, Local)                             \
-  X(Unsupported, Local)                      \
-  X(Internal, Internal)                      \
-  X(Crypto, Internal)                        \
-  /* transport */                            \
-  X(Network, Transient)                      \
-  X(HttpStatus, Transient)                   \
-  X(SlowRetrieval, Transient)                \
-  /* verification of bytes */                \
-  X(TooLarge, Security)                      \
-  X(LengthMismatch, Security)                \
-  X(HashMismatch, Security)                  \
-  X(ChunkMismatch, Security)                 \
-  X(BadCompression, Security)                \
-  X(BadReference, Local)                     \
-  /* TUF / Uptane metadata */                \
-  X(BadMetadata, Security)                   \
-  X(BadSignature, Security)                  \
-  X(ThresholdNotMet, Security)               \
-  X(ExpiredMetadata, Security)               \
-  X(RollbackAttempt, Security)               \
-  X(VersionMismatch, Security)               \
-  X(BadKey, Security)                        \
-  X(RootRotationLimit, Security)             \
-  X(DelegationLimit, Security)               \
-  X(TargetNotFound, Security)                \
-  X(DirectorImageMismatch, Security)         \
-  X(BadHardwareId, Security)                 \
-  X(BadEcuSerial, Security)                  \
-  X(DuplicateEcu, Security)                  \
-  X(ReleaseCounterRollback, Security)        \
-  /* anti-rollback state and provisioning */ \
-  X(StateRollback, Security)                 \
-  X(StateMissing, Security)                  \
-  X(StateForged, Security)                   \
-  X(BadProvisioningRecord, Security)         \
-  X(ProvisioningReplay, Security)            \
-  X(WrongDevice, Security)                   \
-  X(NotProvisioned, Local)                   \
-  X(Tpm, Local)                              \
-  /* boot control */                         \
-  X(BootEnv, Local)                          \
-  X(HealthCheckFailed, Local)                \
-  X(BootedSlotUnknown, Local)                \
-  X(SlotMismatch, Local)
+#define RATCHET_ERROR_CODES(X)                 \
+  X(InvalidArgument, Usage)                    \
+  X(BadConfig, Usage)                          \
+  X(Io, Local)                                 \
+  X(NotFound, Local)                           \
+  X(OutOfSpace, Local)                         \
+  X(Busy, Local)                               \
+  X(Unsupported, Local)                        \
+  X(Internal, Internal)                        \
+  X(Crypto, Internal)                          \
+  /* transport */                              \
+  X(Network, Transient)                        \
+  X(HttpStatus, Transient)                     \
+  X(SlowRetrieval, Transient)                  \
+  /* verification of bytes */                  \
+  X(TooLarge, Security)                        \
+  X(LengthMismatch, Security)                  \
+  X(HashMismatch, Security)                    \
+  X(ChunkMismatch, Security)                   \
+  X(BadCompression, Security)                  \
+  X(BadReference, Local)                       \
+  /* TUF / Uptane metadata */                  \
+  X(BadMetadata, Security)                     \
+  X(BadSignature, Security)                    \
+  X(ThresholdNotMet, Security)                 \
+  X(ExpiredMetadata, Security)                 \
+  X(RollbackAttempt, Security)                 \
+  X(VersionMismatch, Security)                 \
+  X(BadKey, Security)                          \
+  X(RootRotationLimit, Security)               \
+  X(DelegationLimit, Security)                 \
+  X(TargetNotFound, Security)                  \
+  X(DirectorImageMismatch, Security)           \
+  X(BadHardwareId, Security)                   \
+  X(BadEcuSerial, Security)                    \
+  X(DuplicateEcu, Security)                    \
+  X(ReleaseCounterRollback, Security)          \
+  /* anti-rollback state and provisioning */   \
+  X(StateRollback, Security)                   \
+  X(StateMissing, Security)                    \
+  X(StateForged, Security)                     \
+  X(BadProvisioningRecord, Security)           \
+  X(ProvisioningReplay, Security)              \
+  X(WrongDevice, Security)                     \
+  X(NotProvisioned, Local)                     \
+  X(Tpm, Local)                                \
+  /* boot control */                           \
+  X(BootEnv, Local)                            \
+  X(HealthCheckFailed, Local)                  \
+  X(BootedSlotUnknown, Local)                  \
+  X(SlotMismatch, Local)                       \
+  /* offline bundles: not a bundle (exit 2) */ \
+  X(BadBundle, Usage)
 
 enum class Code : std::uint16_t {
 #define RATCHET_X(name, kind) name,

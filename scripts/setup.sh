@@ -9,7 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   libssl-dev libcurl4-openssl-dev libzstd-dev liblmdb-dev
-  libtss2-dev libubootenv-dev libboost-dev
+  libtss2-dev libubootenv-dev libboost-dev libarchive-dev
   clang-14 libclang-rt-14-dev clang-format
   # tests, demo, benchmarks
   zstd lmdb-utils libubootenv-tool debootstrap squashfs-tools

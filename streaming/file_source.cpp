@@ -14,8 +14,9 @@ Status FileSource::read_into(std::uint64_t offset, Sink& sink) {
       RATCHET_TRY(kind_ == Kind::Input ? open_regular_file(path_) : open_file(path_, O_RDONLY));
   (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   std::vector<std::byte> buf(read_size_);
-  std::uint64_t at = offset;
-  const std::uint64_t end = limit_ == 0 ? UINT64_MAX : limit_;
+  if (offset > UINT64_MAX - base_) return fail(Code::InvalidArgument, "{}: offset", path_.string());
+  std::uint64_t at = base_ + offset;
+  const std::uint64_t end = limit_ == 0 ? UINT64_MAX : base_ + limit_;
   while (at < end) {
     // Read straight into the chain's buffer when it offers a big enough one (no extra copy).
     std::span<std::byte> dst = sink.write_buffer();

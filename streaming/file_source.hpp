@@ -16,9 +16,11 @@ class FileSource final : public Source {
   enum class Kind : std::uint8_t { Input, Slot };
 
   // Reads at most `limit` bytes (a slot holding an image shorter than itself); 0: to the end.
+  // The payload starts `base` bytes into the file (an entry inside an uncompressed archive).
   explicit FileSource(std::filesystem::path path, std::uint64_t limit = 0,
-                      std::size_t read_size = 1u << 20, Kind kind = Kind::Input)
-      : path_(std::move(path)), limit_(limit), read_size_(read_size), kind_(kind) {}
+                      std::size_t read_size = 1u << 20, Kind kind = Kind::Input,
+                      std::uint64_t base = 0)
+      : path_(std::move(path)), limit_(limit), read_size_(read_size), kind_(kind), base_(base) {}
 
   [[nodiscard]] Status read_into(std::uint64_t offset, Sink& sink) override;
   [[nodiscard]] std::string describe() const override { return "file " + path_.string(); }
@@ -28,6 +30,7 @@ class FileSource final : public Source {
   std::uint64_t limit_;
   std::size_t read_size_;
   Kind kind_;
+  std::uint64_t base_;
 };
 
 }  // namespace ratchet::streaming

@@ -78,8 +78,9 @@ int run(std::span<char*> argv) noexcept {
 
     for (const auto& c : commands)
       if (c.app->parsed()) return c.run();
-    (void)std::fputs(app.help().c_str(), stdout);
-    return 0;
+    // No sub-command is a usage error: the help goes where errors go.
+    (void)std::fputs(app.help().c_str(), stderr);
+    return static_cast<int>(ExitCode::Usage);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "agent/bundle/bundle_sources.hpp"
 #include "agent/cli/command.hpp"
 #include "agent/cli/exit_code.hpp"
 #include "agent/cli/progress.hpp"
@@ -14,7 +15,6 @@
 #include "agent/config/config.hpp"
 #include "agent/tuf/canonical_json.hpp"
 #include "agent/update/http_put.hpp"
-#include "agent/update/tar_bundle.hpp"
 #include "agent/update/update_run.hpp"
 #include "common/log.hpp"
 #include "streaming/file_source.hpp"
@@ -78,28 +78,12 @@ int run(const UpdateOptions& o) {
     };
     sources.manifest_url = update::manifest_url(*c);
   } else {
-    std::filesystem::path root(o.bundle);
-    std::error_code ec;
-    if (root.extension() == ".tar" && std::filesystem::is_regular_file(root, ec)) {
-      // Unpacked privately (never where the stick is mounted), then verified like a directory.
-      const auto unpacked = c->storage_dir / "bundle";
-      std::filesystem::remove_all(unpacked, ec);
-      if (auto s = update::unpack_tar(root, unpacked, c->max_image_size * 4); !s)
-        return report_error(s.error());
-      root = unpacked;
-    }
-    if (!std::filesystem::is_directory(root / "director", ec) ||
-        !std::filesystem::is_directory(root / "image", ec))
-      return report_error(
-          Error(Code::InvalidArgument,
-                fmt::format("{}: not a bundle (no director/ and image/)", o.bundle)));
-    director = std::make_unique<tuf::DirectoryFetcher>(root / "director");
-    image = std::make_unique<tuf::DirectoryFetcher>(root / "image");
-    targets = std::make_unique<tuf::DirectoryFetcher>(root / "image" / "targets");
-    sources.target = [root](const std::string& path) {
-      return std::unique_ptr<streaming::Source>(
-          std::make_unique<streaming::FileSource>(root / "image" / "targets" / path));
-    };
+    auto bundle = bundle::open_bundle(o.bundle, {.max_entry_bytes = c->max_image_size});
+    if (!bundle) return report_error(bundle.error());
+    director = std::move(bundle->director);
+    image = std::move(bundle->image);
+    targets = std::move(bundle->targets);
+    sources.target = std::move(bundle->target);
   }
   sources.director = director.get();
   sources.image = image.get();
@@ -167,7 +151,9 @@ Command add_install_command(CLI::App& parent) {
   auto o = std::make_shared<UpdateOptions>();
   CLI::App* app = parent.add_subcommand(
       "install", "Offline update from a bundle (USB stick): the same verification as online");
-  app->add_option("bundle", o->bundle, "bundle: a directory (director/ and image/) or a .tar")
+  app->add_option(
+         "bundle", o->bundle,
+         "bundle: a directory (director/ and image/) or an archive (.tar, .tar.zst, .tar.gz)")
       ->required();
   app->add_option("--config", o->config, "configuration file")->capture_default_str();
   app->add_flag("--reboot", o->reboot, "reboot when an installed update needs it");

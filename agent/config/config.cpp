@@ -234,8 +234,12 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
 }
 
 Result<Config> load_config(const std::filesystem::path& path) {
-  const auto text = RATCHET_TRY(read_file(path, 1u << 20));
-  return parse_config(text, path);
+  auto text = read_file(path, 1u << 20);
+  // A configuration that is not there is the caller's mistake (exit 2), not the device's.
+  if (!text && text.error().code() == Code::NotFound)
+    return fail(Code::BadConfig, "{}: no such configuration file", path.string());
+  if (!text) return fail(std::move(text).error());
+  return parse_config(*text, path);
 }
 
 Status check_slots(const Config& c) {

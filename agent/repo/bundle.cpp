@@ -105,9 +105,9 @@ Status write_tar(const std::vector<BundleEntry>& entries, const std::filesystem:
 
 }  // namespace
 
-Result<std::vector<BundleEntry>> plan_bundle(const RepoPaths& paths, const std::string& device) {
+Result<std::vector<BundleEntry>> plan_bundle(const RepoPaths& paths, const std::string& device,
+                                             const std::filesystem::path& director) {
   RATCHET_TRY(check_device_id(device));
-  const auto director = paths.director(device);
   const auto targets_path = director / "targets.json";
   if (!std::filesystem::is_regular_file(targets_path))
     return fail(Code::NotFound, "no Director repository for device '{}' ({} is missing)", device,
@@ -139,17 +139,56 @@ Result<std::vector<BundleEntry>> plan_bundle(const RepoPaths& paths, const std::
   return entries;
 }
 
-Status write_bundle(const std::filesystem::path& root, const std::string& device,
-                    const std::filesystem::path& out) {
+Result<BundleSummary> write_bundle(const std::filesystem::path& root, const std::string& device,
+                                   const std::filesystem::path& out,
+                                   const std::vector<Assignment>& assignments) {
+  RATCHET_TRY(check_device_id(device));
   std::error_code ec;
   if (std::filesystem::exists(std::filesystem::symlink_status(out, ec)))
     return fail(Code::InvalidArgument, "{}: already exists", out.string());
   // Holding the lock keeps a publish from changing the files while they are copied.
   auto repo = RATCHET_TRY(OperatorRepo::open(root));
-  const auto entries = RATCHET_TRY(plan_bundle(repo.paths(), device));
-  if (out.extension() == ".tar")
-    return write_tar(entries, out, static_cast<std::int64_t>(std::time(nullptr)));
-  return write_tree(entries, out);
+  BundleSummary summary;
+  std::filesystem::path director_dir = repo.paths().director(device);
+  const auto scratch = repo.paths().scratch() / ("bundle-director-" + device);
+  std::filesystem::remove_all(scratch, ec);
+  if (!assignments.empty()) {
+    const Json targets = RATCHET_TRY(director_targets(repo, assignments));
+    tuf::TufRepository* director = RATCHET_TRY(repo.director(device, true));
+    const Json online = director->signed_part("targets")["targets"];
+    director->signed_part("targets")["targets"] = targets;
+    director->bump("targets");
+    repo.refresh_expiry(*director, {"targets", "snapshot", "timestamp"});
+    RATCHET_TRY_CTX(director->publish(scratch), scratch.string());
+    director->signed_part("targets")["targets"] = online;
+    RATCHET_TRY(repo.save_director(device));
+    director_dir = scratch;
+    summary.own_director_targets = true;
+  }
+  const auto cleanup = [&] { std::filesystem::remove_all(scratch, ec); };
+  auto entries = plan_bundle(repo.paths(), device, director_dir);
+  if (!entries) {
+    cleanup();
+    return fail(entries.error());
+  }
+  const auto director_targets_doc = read_file(director_dir / "targets.json", kMaxTargets);
+  if (director_targets_doc) {
+    if (const auto doc = tuf::parse_json(*director_targets_doc, "targets.json")) {
+      summary.director_version = (*doc)["signed"].value("version", std::uint64_t{0});
+      for (const auto& [name, entry] : (*doc)["signed"]["targets"].items())
+        summary.targets.push_back(name);
+    }
+  }
+  for (const auto& e : *entries) {
+    ++summary.files;
+    summary.bytes += e.source.empty() ? e.content.size() : std::filesystem::file_size(e.source, ec);
+  }
+  const auto written = out.extension() == ".tar"
+                           ? write_tar(*entries, out, static_cast<std::int64_t>(std::time(nullptr)))
+                           : write_tree(*entries, out);
+  cleanup();
+  if (!written) return fail(written.error());
+  return summary;
 }
 
 }  // namespace ratchet::repo

@@ -195,6 +195,11 @@ Status OperatorRepo::publish_director(const std::string& device) {
                  paths_.private_dir() / "director" / device);
 }
 
+Status OperatorRepo::save_director(const std::string& device) {
+  tuf::TufRepository* repo = RATCHET_TRY(director(device, false));
+  return repo->save(paths_.private_dir() / "director" / device);
+}
+
 Status OperatorRepo::publish(tuf::TufRepository& repo, const std::filesystem::path& dir,
                              const std::string& served, const std::filesystem::path& state) {
   const auto old_timestamp = read_if_there(dir / "timestamp.json");

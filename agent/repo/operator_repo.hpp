@@ -83,6 +83,9 @@ class OperatorRepo {
   // replaces of timestamp.json and the newest targets metadata is kept under private/previous/.
   [[nodiscard]] Status publish_image();
   [[nodiscard]] Status publish_director(const std::string& device);
+  // Saves a device's Director signing state without publishing it (a bundle's own Director
+  // targets reserve their version, so an online one signed later never repeats it).
+  [[nodiscard]] Status save_director(const std::string& device);
 
  private:
   OperatorRepo(RepoPaths paths, RepoConfig config, tuf::TufRepository image, UniqueFd lock)

@@ -191,11 +191,8 @@ Status add_target(const std::filesystem::path& root, const AddTargetRequest& req
   return repo.publish_image();
 }
 
-Status assign(const std::filesystem::path& root, const std::string& device,
-              const std::vector<Assignment>& assignments) {
-  RATCHET_TRY(check_device_id(device));
+Result<Json> director_targets(OperatorRepo& repo, const std::vector<Assignment>& assignments) {
   if (assignments.empty()) return fail(Code::InvalidArgument, "nothing to assign");
-  auto repo = RATCHET_TRY(OperatorRepo::open(root));
   Json targets = Json::object();
   std::set<std::string> serials;
   for (const auto& a : assignments) {
@@ -217,6 +214,45 @@ Status assign(const std::filesystem::path& root, const std::string& device,
     targets[a.target]["custom"]["ecuIdentifiers"][a.ecu_serial] =
         Json{{"hardwareId", a.hardware_id}};
   }
+  return targets;
+}
+
+Result<std::vector<Assignment>> assignments_for(OperatorRepo& repo, const std::string& device,
+                                                const std::vector<std::string>& targets) {
+  // The device's ECUs as its Director knows them: every ECU any current assignment names.
+  tuf::TufRepository* director = RATCHET_TRY(repo.director(device, false));
+  std::map<std::string, std::string> ecus;  // serial -> hardware ID
+  for (const auto& [name, entry] : director->signed_part("targets")["targets"].items()) {
+    const Json ids = entry.value("custom", Json::object()).value("ecuIdentifiers", Json::object());
+    if (!ids.is_object()) continue;
+    for (const auto& [serial, id] : ids.items())
+      if (id.is_object() && id.contains("hardwareId") && id["hardwareId"].is_string())
+        ecus[serial] = id["hardwareId"].get<std::string>();
+  }
+  std::vector<Assignment> out;
+  for (const auto& target : targets) {
+    const auto [role, entry] = RATCHET_TRY(image_entry(repo.image(), target));
+    const Json& hws = entry["custom"].value("hardwareIds", Json::array());
+    std::size_t matched = 0;
+    for (const auto& [serial, hw] : ecus)
+      if (std::find(hws.begin(), hws.end(), Json(hw)) != hws.end()) {
+        out.push_back({serial, hw, target});
+        ++matched;
+      }
+    if (matched == 0)
+      return fail(Code::InvalidArgument,
+                  "target '{}' (hardware {}) fits no ECU the Director of '{}' knows; name them "
+                  "with --ecu and --hardware-id",
+                  target, hws.dump(), device);
+  }
+  return out;
+}
+
+Status assign(const std::filesystem::path& root, const std::string& device,
+              const std::vector<Assignment>& assignments) {
+  RATCHET_TRY(check_device_id(device));
+  auto repo = RATCHET_TRY(OperatorRepo::open(root));
+  const Json targets = RATCHET_TRY(director_targets(repo, assignments));
   tuf::TufRepository* director = RATCHET_TRY(repo.director(device, true));
   director->signed_part("targets")["targets"] = targets;
   refresh_targets_chain(repo, *director, "targets");

@@ -45,6 +45,14 @@ struct Assignment {
 [[nodiscard]] Status assign(const std::filesystem::path& root, const std::string& device,
                             const std::vector<Assignment>& assignments);
 
+// The Director targets that `assignments` make (each target checked against the Image
+// repository and the ECU's hardware ID); shared by assign and a bundle's own assignment.
+[[nodiscard]] Result<tuf::Json> director_targets(OperatorRepo& repo,
+                                                 const std::vector<Assignment>& assignments);
+// `targets` for the ECUs of `device` their hardware IDs fit (the ECUs its Director names now).
+[[nodiscard]] Result<std::vector<Assignment>> assignments_for(
+    OperatorRepo& repo, const std::string& device, const std::vector<std::string>& targets);
+
 // A new key for a top-level role of the Image repository (no device) or of a device's Director;
 // a new root version, signed by the old and the new root keys.
 [[nodiscard]] Status rotate_key(const std::filesystem::path& root,

@@ -10,8 +10,8 @@
 //   ratchet-repo assign REPO --device ID --ecu SERIAL --hardware-id HW --target NAME [--ecu ...]
 //   ratchet-repo rotate-key REPO (--image | --device ID) --role root|timestamp|snapshot|targets
 //   ratchet-repo delegate REPO --role NAME --paths PATTERN [--paths ...]
-//   ratchet-repo bundle REPO --device ID --out PATH[.tar]
-//   ratchet-repo enroll REPO --enrollment F       (the JSON `ratchet provision` printed)
+//   ratchet-repo bundle REPO --device ID --out PATH[.tar] [--target NAME [--ecu S --hardware-id
+//   HW]]... ratchet-repo enroll REPO --enrollment F       (the JSON `ratchet provision` printed)
 //   ratchet-repo serve REPO [--bind 127.0.0.1] [--port 0] [--port-file F] [--fault MODE]
 //                [--max-connections 64] [--idle-timeout 30] [--request-timeout 60]
 //   ratchet-repo provisioning-record --key KEY.pem --device ID --generation N --director-root F
@@ -83,7 +83,13 @@ Status run_add_target(const Options& o) {
   r.delta_base = o.delta_base;
   r.chunk_size = o.chunk_size;
   r.role = o.role;
-  return repo::add_target(o.repo, r);
+  RATCHET_TRY(repo::add_target(o.repo, r));
+  (void)std::printf(
+      "added target %s (%s, release counter %llu, security version %llu) and %s.chunks "
+      "to the Image repository\n",
+      o.name.c_str(), o.format.c_str(), static_cast<unsigned long long>(o.release_counter),
+      static_cast<unsigned long long>(o.security_version), o.name.c_str());
+  return {};
 }
 
 Status run_assign(const Options& o) {
@@ -94,7 +100,41 @@ Status run_assign(const Options& o) {
   std::vector<repo::Assignment> a;
   for (std::size_t i = 0; i < o.ecus.size(); ++i)
     a.push_back({o.ecus[i], o.hardware_ids[i], o.targets[i]});
-  return repo::assign(o.repo, o.device, a);
+  RATCHET_TRY(repo::assign(o.repo, o.device, a));
+  std::string what;
+  for (const auto& x : a)
+    what += fmt::format("{}{} -> {}", what.empty() ? "" : ", ", x.ecu_serial, x.target);
+  (void)std::printf("assigned on device %s: %s (published)\n", o.device.c_str(), what.c_str());
+  return {};
+}
+
+// Without --target: the device's online assignment. With --target (and --ecu/--hardware-id, or
+// the ECUs its Director knows): Director targets signed for this bundle alone.
+Status run_bundle(const Options& o) {
+  std::vector<repo::Assignment> a;
+  if (!o.ecus.empty() || !o.hardware_ids.empty()) {
+    if (o.ecus.size() != o.hardware_ids.size() || o.ecus.size() != o.targets.size())
+      return fail(Code::InvalidArgument,
+                  "give --ecu, --hardware-id and --target once for each ECU ({}, {} and {} given)",
+                  o.ecus.size(), o.hardware_ids.size(), o.targets.size());
+    for (std::size_t i = 0; i < o.ecus.size(); ++i)
+      a.push_back({o.ecus[i], o.hardware_ids[i], o.targets[i]});
+  } else if (!o.targets.empty()) {
+    auto repo = RATCHET_TRY(repo::OperatorRepo::open(o.repo));
+    a = RATCHET_TRY(repo::assignments_for(repo, o.device, o.targets));
+  }
+  const auto s = RATCHET_TRY(repo::write_bundle(o.repo, o.device, o.out, a));
+  std::string names;
+  for (const auto& t : s.targets)
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", t);
+  (void)std::printf(
+      "bundle %s for device %s: %zu files, %.1f MiB; Director targets v%llu (%s): %s\n",
+      o.out.c_str(), o.device.c_str(), s.files, static_cast<double>(s.bytes) / (1 << 20),
+      static_cast<unsigned long long>(s.director_version),
+      s.own_director_targets ? "signed for this bundle; the online Director is unchanged"
+                             : "the online assignment",
+      names.empty() ? "(nothing assigned)" : names.c_str());
+  return {};
 }
 
 Status run_rotate_key(const Options& o) {
@@ -166,6 +206,10 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
          const auto type = RATCHET_TRY(repo::parse_key_type(o.key_type));
          const auto dialect = RATCHET_TRY(tuf::parse_dialect(o.director_dialect));
          (void)RATCHET_TRY(repo::OperatorRepo::init(o.repo, {type, o.expires_days, dialect}));
+         (void)std::printf(
+             "initialised %s: Image repository root v1 (%s keys), Directors in the "
+             "%s dialect\n",
+             o.repo.c_str(), o.key_type.c_str(), o.director_dialect.c_str());
          return {};
        }});
 
@@ -209,7 +253,11 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
   repo_arg(bundle);
   bundle->add_option("--device", o.device, "device ID")->required();
   bundle->add_option("--out", o.out, "bundle directory, or PATH.tar")->required();
-  subs.push_back({bundle, [&o] { return repo::write_bundle(o.repo, o.device, o.out); }});
+  bundle->add_option("--target", o.targets,
+                     "bundle this target instead of the online assignment (repeatable)");
+  bundle->add_option("--ecu", o.ecus, "with --target: the ECU it is for (one per --target)");
+  bundle->add_option("--hardware-id", o.hardware_ids, "with --ecu: its hardware ID");
+  subs.push_back({bundle, [&o] { return run_bundle(o); }});
 
   auto* enroll = app.add_subcommand("enroll", "Record a device's ECU key (manifests must verify)");
   repo_arg(enroll);

@@ -24,6 +24,20 @@ TEST(Cli, HelpExitsZero) {
   EXPECT_NE(r.out.find("--log-level"), std::string::npos);
 }
 
+TEST(Cli, NoSubCommandPrintsHelpAndIsAUsageError) {
+  auto r = test::run_process({RATCHET_BINARY});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("Subcommands:"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AMissingConfigFileIsAUsageErrorNamingIt) {
+  auto r = test::run_process({RATCHET_BINARY, "status", "--config", "/nonexistent/ratchet.toml"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: BadConfig: /nonexistent/ratchet.toml: no such configuration file"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(Cli, UnknownOptionIsAUsageError) {
   auto r = test::run_process({RATCHET_BINARY, "--no-such-option"});
   EXPECT_EQ(r.exit_code, 2);
