@@ -14,6 +14,7 @@
 #include "agent/cli/reboot.hpp"
 #include "agent/config/config.hpp"
 #include "agent/tuf/canonical_json.hpp"
+#include "agent/update/dry_run.hpp"
 #include "agent/update/http_put.hpp"
 #include "agent/update/update_run.hpp"
 #include "common/log.hpp"
@@ -28,7 +29,85 @@ struct UpdateOptions {
   bool reboot = false;
   bool json = false;
   bool retry_failed = false;
+  bool dry_run = false;
 };
+
+// With --json, every run ends with one outcome line, a failed one too.
+int failed(const Error& error, bool json) {
+  const int code = report_error(error);
+  if (json)
+    (void)std::printf("%s\n", tuf::Json{{"outcome", "failed"},
+                                        {"code", code_name(error.code())},
+                                        {"message", error.message()},
+                                        {"exit_code", code}}
+                                  .dump()
+                                  .c_str());
+  return code;
+}
+
+// What the run would do, from the whole verification against this device's state; exit 0 when
+// the device would accept it, else the exit code the real run would end with.
+int print_dry_run(const update::DryRunReport& r, const bundle::BundleIndex* index, bool json) {
+  tuf::Json targets = tuf::Json::array();
+  std::size_t installs = 0;
+  for (const auto& t : r.targets) {
+    installs += t.would_install ? 1 : 0;
+    targets.push_back({{"ecu", t.ecu_serial},
+                       {"name", t.name},
+                       {"format", t.format},
+                       {"image_length", t.image_length},
+                       {"payload_length", t.payload_length},
+                       {"release_counter", t.release_counter},
+                       {"security_version", t.security_version},
+                       {"would_install", t.would_install},
+                       {"verdict", t.verdict}});
+  }
+  const std::string outcome = r.refusal      ? "refused"
+                              : installs > 0 ? "would-install"
+                                             : "nothing-to-do";
+  const int code = r.refusal ? static_cast<int>(exit_code_for(*r.refusal)) : 0;
+  if (json) {
+    tuf::Json out{{"outcome", outcome},
+                  {"exit_code", code},
+                  {"targets", targets},
+                  {"director_targets_version", r.director_targets_version}};
+    if (index != nullptr)
+      out["bundle"] = {{"path", index->archive.string()},
+                       {"format", index->format},
+                       {"compression", index->compression},
+                       {"entries", index->entries.size()}};
+    if (r.refusal)
+      out["error"] = {{"code", code_name(r.refusal->code())}, {"message", r.refusal->message()}};
+    (void)std::printf("%s\n", out.dump().c_str());
+    return code;
+  }
+  if (index != nullptr)
+    (void)std::printf("bundle %s: %s, compression %s, %zu entries\n", index->archive.c_str(),
+                      index->format.c_str(), index->compression.c_str(), index->entries.size());
+  if (r.refusal) {
+    (void)std::printf(
+        "refused: %s: %s\nthis device would not accept it (exit %d); nothing was "
+        "changed\n",
+        std::string(code_name(r.refusal->code())).c_str(), r.refusal->message().c_str(), code);
+    return code;
+  }
+  (void)std::printf("Director targets v%llu\n",
+                    static_cast<unsigned long long>(r.director_targets_version));
+  for (const auto& t : r.targets)
+    (void)std::printf(
+        "ECU %s: %s (%s, image %llu bytes, payload %llu bytes, release counter "
+        "%llu, security version %llu): %s\n",
+        t.ecu_serial.c_str(), t.name.c_str(), t.format.c_str(),
+        static_cast<unsigned long long>(t.image_length),
+        static_cast<unsigned long long>(t.payload_length),
+        static_cast<unsigned long long>(t.release_counter),
+        static_cast<unsigned long long>(t.security_version), t.verdict.c_str());
+  (void)std::printf(
+      "this device would accept it: %zu of %zu targets to install; nothing was "
+      "changed\n",
+      installs, r.targets.size());
+  return 0;
+}
 
 streaming::HttpOptions http_options(const config::Config& c) {
   streaming::HttpOptions h;
@@ -62,9 +141,10 @@ int finish(const update::RunReport& report, const config::Config& c, bool reboot
 
 int run(const UpdateOptions& o) {
   auto c = config::load_config(o.config);
-  if (!c) return report_error(c.error());
+  if (!c) return failed(c.error(), o.json);
   const auto http = http_options(*c);
   std::unique_ptr<tuf::Fetcher> director, image, targets;
+  std::shared_ptr<const bundle::BundleIndex> index;
   update::Sources sources;
   sources.http = http;
   if (o.bundle.empty()) {
@@ -79,7 +159,8 @@ int run(const UpdateOptions& o) {
     sources.manifest_url = update::manifest_url(*c);
   } else {
     auto bundle = bundle::open_bundle(o.bundle, {.max_entry_bytes = c->max_image_size});
-    if (!bundle) return report_error(bundle.error());
+    if (!bundle) return failed(bundle.error(), o.json);
+    index = bundle->index;
     director = std::move(bundle->director);
     image = std::move(bundle->image);
     targets = std::move(bundle->targets);
@@ -88,6 +169,11 @@ int run(const UpdateOptions& o) {
   sources.director = director.get();
   sources.image = image.get();
   sources.targets = targets.get();
+  if (o.dry_run) {
+    auto plan = update::dry_run(*c, sources);
+    if (!plan) return failed(plan.error(), o.json);
+    return print_dry_run(*plan, index.get(), o.json);
+  }
 
   std::map<std::string, std::unique_ptr<ProgressPrinter>> printers;
   update::RunOptions options;
@@ -98,7 +184,7 @@ int run(const UpdateOptions& o) {
     printer->update(p.image_bytes, p.image_total, p.payload_bytes, p.seconds, p.done);
   };
   auto report = update::run_update(*c, sources, options);
-  if (!report) return report_error(report.error());
+  if (!report) return failed(report.error(), o.json);
   return finish(*report, *c, o.reboot, o.json);
 }
 
@@ -123,6 +209,8 @@ int run_manifest(const ManifestOptions& o) {
 void add_retry_failed_flag(CLI::App& app, UpdateOptions& o) {
   app.add_flag("--retry-failed", o.retry_failed,
                "install a target even if it failed on its ECU before (its trial, or a refusal)");
+  app.add_flag("--dry-run", o.dry_run,
+               "verify everything and say what would be installed; change nothing");
 }
 
 }  // namespace

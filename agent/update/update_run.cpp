@@ -36,14 +36,6 @@ Result<UniqueFd> take_lock(const std::filesystem::path& dir) {
   return fd;
 }
 
-Result<provisioning::DeviceAnchor> open_anchor(const config::Config& c) {
-  provisioning::AnchorConfig a;
-  a.tcti = c.tcti;
-  a.anchor_dir = c.anchor_dir;
-  a.owner_auth_file = c.owner_auth_file;
-  return provisioning::open_anchor(a);
-}
-
 std::string describe_error(const Error& e) {
   return fmt::format("{}: {}", code_name(e.code()), e.message());
 }
@@ -69,12 +61,20 @@ ManifestInput manifest_input(const config::Config& config, std::uint64_t generat
 
 }  // namespace
 
+Result<provisioning::DeviceAnchor> open_device_anchor(const config::Config& c) {
+  provisioning::AnchorConfig a;
+  a.tcti = c.tcti;
+  a.anchor_dir = c.anchor_dir;
+  a.owner_auth_file = c.owner_auth_file;
+  return provisioning::open_anchor(a);
+}
+
 std::string manifest_url(const config::Config& config) {
   return tuf::with_trailing_slash(config.director_url) + "manifest";
 }
 
 Result<std::string> signed_manifest(const config::Config& config) {
-  auto anchor = RATCHET_TRY(open_anchor(config));
+  auto anchor = RATCHET_TRY(open_device_anchor(config));
   auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
   const auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
   ManifestInput manifest = manifest_input(config, anchored.generation());
@@ -88,7 +88,7 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
   const auto lock = RATCHET_TRY(take_lock(config.storage_dir));
   // First, before anything needs space: what a killed or failed run left.
   RATCHET_TRY(remove_leftovers(config));
-  auto anchor = RATCHET_TRY(open_anchor(config));
+  auto anchor = RATCHET_TRY(open_device_anchor(config));
   auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
   auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
   const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));

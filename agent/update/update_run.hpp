@@ -13,6 +13,7 @@
 #include <string>
 
 #include "agent/config/config.hpp"
+#include "agent/provisioning/device_anchor.hpp"
 #include "agent/tuf/fetcher.hpp"
 #include "streaming/install.hpp"
 
@@ -48,6 +49,9 @@ struct RunReport {
 
 [[nodiscard]] Result<RunReport> run_update(const config::Config& config, Sources& sources,
                                            const RunOptions& options);
+
+// The device's anchor (TPM or file) as the configuration names it.
+[[nodiscard]] Result<provisioning::DeviceAnchor> open_device_anchor(const config::Config& config);
 
 // Where the signed manifest goes: PUT <director_url>/manifest.
 [[nodiscard]] std::string manifest_url(const config::Config& config);

@@ -144,5 +144,68 @@ TEST_F(BundleInstallE2E, AnImageChangedInsideTheArchiveIsRejectedBeforeItIsWritt
   EXPECT_FALSE(trial().has_value());
 }
 
+// `install --dry-run` runs the whole verification and says what it would do; the store, the
+// slots and the boot environment are byte-for-byte what they were.
+TEST_F(BundleInstallE2E, ADryRunSaysWhatWouldBeInstalledAndChangesNothing) {
+  const auto old = pack("old.tar", {});
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  const auto bundle = pack("b.tar.zst", {"--zstd"});
+  director_server.reset();
+  image_server.reset();
+  const auto untouched = [&] {
+    return std::vector<test::Bytes>{
+        test::read_bytes(dir / "state/data.mdb"), test::read_bytes(env_files.copy0),
+        test::read_bytes(env_files.copy1), test::read_bytes(dir / "slot_a.img"),
+        test::read_bytes(dir / "slot_b.img")};
+  };
+  const auto before = untouched();
+  auto r = ratchet(
+      {"install", "--dry-run", bundle.string(), "--config", (dir / "ratchet.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("compression zstd"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ECU primary: rootfs-v2.img (raw, image 3145728 bytes, payload 3145728 "
+                       "bytes, release counter 2, security version 2): would install"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("this device would accept it: 1 of 1 targets to install"), std::string::npos)
+      << r.out;
+  r = ratchet({"install", "--dry-run", "--json", bundle.string(), "--config",
+               (dir / "ratchet.toml").string()});
+  const Json plan = Json::parse(r.out);
+  EXPECT_EQ(plan["outcome"], "would-install");
+  EXPECT_EQ(plan["targets"][0]["name"], "rootfs-v2.img");
+  EXPECT_TRUE(untouched() == before) << "a dry run wrote something";
+
+  expect_exit(install(bundle), 10);
+  r = ratchet(
+      {"install", "--dry-run", bundle.string(), "--config", (dir / "ratchet.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("installed, waiting for its trial boot"), std::string::npos) << r.out;
+
+  // The bundle made before v2 is older than the trusted set: refused, with the real exit code.
+  const auto after = untouched();
+  r = ratchet({"install", "--dry-run", "--json", old.string(), "--config",
+               (dir / "ratchet.toml").string()});
+  EXPECT_EQ(r.exit_code, 30) << r.err;
+  const Json refused = Json::parse(r.out);
+  EXPECT_EQ(refused["outcome"], "refused");
+  EXPECT_EQ(refused["error"]["code"], "RollbackAttempt");
+  EXPECT_TRUE(untouched() == after);
+}
+
+// --json ends with an outcome line on failure too: code, message and exit code.
+TEST_F(BundleInstallE2E, JsonEndsWithAnOutcomeLineOnFailure) {
+  const auto r = ratchet({"install", "--json", (dir / "nothing.tar").string(), "--config",
+                          (dir / "ratchet.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  const std::string last = r.out.substr(r.out.rfind('{'));
+  const Json outcome = Json::parse(last);
+  EXPECT_EQ(outcome["outcome"], "failed");
+  EXPECT_EQ(outcome["code"], "BadBundle");
+  EXPECT_EQ(outcome["exit_code"], 2);
+  EXPECT_NE(outcome["message"].get<std::string>().find("nothing.tar"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ratchet::update
