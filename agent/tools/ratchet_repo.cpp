@@ -10,6 +10,7 @@
 //   ratchet-repo assign REPO --device ID --ecu SERIAL --hardware-id HW --target NAME [--ecu ...]
 //   ratchet-repo rotate-key REPO (--image | --device ID) --role root|timestamp|snapshot|targets
 //   ratchet-repo delegate REPO --role NAME --paths PATTERN [--paths ...]
+//   ratchet-repo info BUNDLE|REPO [--json]
 //   ratchet-repo bundle REPO --device ID --out PATH[.tar] [--target NAME [--ecu S --hardware-id
 //   HW]]... ratchet-repo enroll REPO --enrollment F       (the JSON `ratchet provision` printed)
 //   ratchet-repo serve REPO [--bind 127.0.0.1] [--port 0] [--port-file F] [--fault MODE]
@@ -32,6 +33,7 @@
 #include "agent/cli/exit_code.hpp"
 #include "agent/repo/bundle.hpp"
 #include "agent/repo/device_keys.hpp"
+#include "agent/repo/info.hpp"
 #include "agent/repo/provisioning_files.hpp"
 #include "agent/repo/repo_commands.hpp"
 #include "agent/repo/repo_server.hpp"
@@ -61,6 +63,7 @@ struct Options {
   std::string device, out, bind = "127.0.0.1", port_file, fault = "none";
   std::uint16_t port = 0;
   bool image_repo = false;
+  bool json = false;
   std::string key, director_root, image_root, out_private, out_keys, enrollment;
   std::size_t max_connections = 64;
   double idle_timeout = 30, request_timeout = 60;
@@ -258,6 +261,16 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
   bundle->add_option("--ecu", o.ecus, "with --target: the ECU it is for (one per --target)");
   bundle->add_option("--hardware-id", o.hardware_ids, "with --ecu: its hardware ID");
   subs.push_back({bundle, [&o] { return run_bundle(o); }});
+
+  auto* info = app.add_subcommand("info", "What a bundle or a repository holds (not verified)");
+  info->add_option("PATH", o.repo, "a bundle (directory or archive) or a repository")->required();
+  info->add_flag("--json", o.json, "as one JSON object");
+  subs.push_back({info, [&o]() -> Status {
+                    const auto d = RATCHET_TRY(repo::describe(o.repo));
+                    const std::string text = o.json ? d.dump(2) + "\n" : repo::describe_text(d);
+                    (void)std::fputs(text.c_str(), stdout);
+                    return {};
+                  }});
 
   auto* enroll = app.add_subcommand("enroll", "Record a device's ECU key (manifests must verify)");
   repo_arg(enroll);

@@ -130,5 +130,33 @@ TEST_F(RepoBundleE2E, ABundleNamesTheEcusItIsForOrRefusesTheTarget) {
             (Json{{"primary", {{"hardwareId", "board-a"}}}}));
 }
 
+TEST_F(RepoBundleE2E, InfoShowsWhatABundleAndARepositoryHold) {
+  ASSERT_EQ(tool({"bundle", repo.string(), "--device", "dev-1", "--target", "fw-2.img", "--out",
+                  (dir / "usb.tar").string()})
+                .exit_code,
+            0);
+  auto r = tool({"info", (dir / "usb.tar").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string line :
+       {"bundle for device dev-1, created ", "compression none", "ECU primary (board-a): fw-2.img",
+        "fw-2.img: raw, image 2097152 bytes, payload 2097152 bytes, release counter 2, security "
+        "version 0, hardware [\"board-a\"]",
+        "Image repository: root v1, timestamp v"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  EXPECT_EQ(r.out.find("fw-1.img:"), std::string::npos) << "fw-1 is not in the bundle\n" << r.out;
+
+  r = tool({"info", "--json", repo.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json info = Json::parse(r.out);
+  EXPECT_EQ(info["kind"], "repository");
+  EXPECT_EQ(info["directors"]["dev-1"]["ecus"]["primary"]["target"], "fw-1.img");
+  EXPECT_EQ(info["image"]["targets"]["fw-2.img"]["release_counter"], 2);
+  EXPECT_EQ(info["image"]["targets"].size(), 2u) << "chunk lists are not listed as images";
+
+  r = tool({"info", (dir / "nothing").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("BadBundle"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace ratchet
