@@ -1,16 +1,19 @@
 #include "common/log.hpp"
 
 #include <atomic>
+#include <charconv>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ratchet::log {
 namespace {
 
 std::atomic<Level> g_level{Level::Info};
-// -1: follow isatty(stderr); 0/1: forced.
+// -1: decide from JOURNAL_STREAM once; 0/1: decided or forced.
 std::atomic<int> g_prefixes{-1};
 std::mutex g_write_mutex;
 
@@ -54,10 +57,36 @@ void set_journal_prefixes(bool on) noexcept {
   g_prefixes.store(on ? 1 : 0);
 }
 
+bool names_stream(std::string_view value, unsigned long long device,
+                  unsigned long long inode) noexcept {
+  const auto colon = value.find(':');
+  if (colon == std::string_view::npos) return false;
+  unsigned long long dev = 0;
+  unsigned long long ino = 0;
+  const auto d = std::from_chars(value.data(), value.data() + colon, dev);
+  const auto i = std::from_chars(value.data() + colon + 1, value.data() + value.size(), ino);
+  return d.ec == std::errc() && d.ptr == value.data() + colon && i.ec == std::errc() &&
+         i.ptr == value.data() + value.size() && dev == device && ino == inode;
+}
+
+namespace {
+
+bool stderr_is_journal() noexcept {
+  const char* stream = std::getenv("JOURNAL_STREAM");  // NOLINT(concurrency-mt-unsafe)
+  struct stat st {};
+  if (stream == nullptr || ::fstat(STDERR_FILENO, &st) != 0) return false;
+  return names_stream(stream, st.st_dev, st.st_ino);
+}
+
+}  // namespace
+
 void write(Level l, std::string_view message) noexcept {
   try {
     int prefixes = g_prefixes.load();
-    if (prefixes < 0) prefixes = ::isatty(STDERR_FILENO) ? 0 : 1;
+    if (prefixes < 0) {
+      prefixes = stderr_is_journal() ? 1 : 0;
+      g_prefixes.store(prefixes);
+    }
     std::string line;
     line.reserve(message.size() + 16);
     if (prefixes != 0) {

@@ -20,8 +20,14 @@ void set_level(Level max_level) noexcept;
 // Parses "error", "warning", "notice", "info", "debug".
 [[nodiscard]] std::optional<Level> parse_level(std::string_view name) noexcept;
 
-// Forces the prefix style; by default it follows isatty(stderr).
+// Forces the prefix style. By default `<N>` priority prefixes are written only when stderr is
+// the journal: systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it connected,
+// and those match stderr's (a terminal, a pipe or a file get plain "warning: " labels).
 void set_journal_prefixes(bool on) noexcept;
+
+// Whether a JOURNAL_STREAM value names the file with this device and inode.
+[[nodiscard]] bool names_stream(std::string_view journal_stream, unsigned long long device,
+                                unsigned long long inode) noexcept;
 
 // Writes one line, atomically with respect to other threads.
 void write(Level l, std::string_view message) noexcept;

@@ -1,7 +1,9 @@
 #include "tpm/tpm_connection.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include <tss2/tss2_tpm2_types.h>
@@ -31,7 +33,18 @@ bool make_auth(std::string_view password, TPM2B_AUTH& auth) noexcept {
   return true;
 }
 
+// tpm2-tss logs expected answers (an NV index not defined yet, a retried NV write) as ERROR lines
+// on stderr. Every failure we act on is reported with its decoded code instead, so its own log is
+// off unless the user asked for it with TSS2_LOG.
+void quiet_tss2_logging() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    (void)::setenv("TSS2_LOG", "all+NONE", 0);  // NOLINT(concurrency-mt-unsafe): once, first
+  });
+}
+
 Result<std::shared_ptr<TpmConnection>> TpmConnection::open(TpmConfig config) {
+  quiet_tss2_logging();
   // An empty string would make tctildr probe for any TPM it can find; name the one we mean.
   if (config.tcti.empty()) return fail(Code::BadConfig, "no TPM TCTI configured");
   TPM2B_AUTH owner{};

@@ -69,8 +69,10 @@ Result<std::unique_ptr<bootctl::BootEnv>> open_env(const EnvOptions& o) {
 tuf::Json status_json(const bootctl::BootStatus& st) {
   const auto& s = st.state;
   tuf::Json slots = tuf::Json::object();
+  // The slot on trial is neither good nor bad yet: its boot decides.
   for (const auto slot : {bootctl::Slot::A, bootctl::Slot::B})
-    slots[std::string(bootctl::slot_name(slot))] = bootctl::health_name(s.health_of(slot));
+    slots[std::string(bootctl::slot_name(slot))] =
+        s.trial && slot == s.next ? "trial" : bootctl::health_name(s.health_of(slot));
   tuf::Json j = {{"environment", st.env},    {"environment_valid", st.env_valid},
                  {"slots", slots},           {"next", bootctl::slot_name(s.next)},
                  {"trial", s.trial},         {"tries_left", s.trial ? s.tries_left() : 0},
@@ -200,6 +202,9 @@ Command add_boot_command(CLI::App& parent) {
   CLI::App* bad = app->add_subcommand("mark-bad", "the slot does not work: fall back");
   CLI::App* next = app->add_subcommand("set-next", "boot this slot next, on trial");
   next->add_option("slot", *slot, "a or b")->required()->check(CLI::IsMember({"a", "b"}));
+  // `boot status --config C` as well as `boot --config C status`.
+  for (CLI::App* verb : {status, good, bad, next})
+    verb->fallthrough();
   return {app, [o, json, slot, status, good, bad, next]() -> int {
             if (status->parsed()) return print_status(*o, *json);
             if (auto c = o->resolve(); !c) return report_error(c.error());

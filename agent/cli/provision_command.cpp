@@ -6,9 +6,14 @@
 
 #include "agent/cli/anchor_options.hpp"
 #include "agent/cli/command.hpp"
+#include "agent/cli/device_config.hpp"
 #include "agent/provisioning/provisioning.hpp"
+#include "agent/store/installed_images.hpp"
 #include "common/file.hpp"
+#include "common/hex.hpp"
 #include "common/log.hpp"
+#include "streaming/file_source.hpp"
+#include "streaming/hasher.hpp"
 
 namespace ratchet::cli {
 namespace {
@@ -16,9 +21,59 @@ namespace {
 constexpr std::uint64_t kMaxRoot = 512000;
 
 struct ProvisionOptions {
+  DeviceConfigOption config;
   std::string storage_dir, device_id, director_root, image_root;
   AnchorOptions anchor;
+  // What slot A holds from the factory: recorded as the primary ECU's installed image.
+  std::string installed_image, installed_name, ecu;
+  std::uint64_t release_counter = 0, security_version = 0;
 };
+
+// Hashes `bytes` bytes of `path` from its start (0: all of it).
+class DigestSink final : public streaming::Sink {
+ public:
+  Status write(std::span<const std::byte> data) override {
+    hasher_.update(data);
+    length_ += data.size();
+    return {};
+  }
+  Status finish() override { return {}; }
+  std::string hex() { return to_hex(hasher_.finish()); }
+  [[nodiscard]] std::uint64_t length() const { return length_; }
+
+ private:
+  streaming::Hasher hasher_{streaming::HashAlgorithm::Sha256};
+  std::uint64_t length_ = 0;
+};
+
+// The factory image, checked against what slot A really holds: a record never names an image
+// the slot does not have.
+Result<store::InstalledImage> factory_image(const ProvisionOptions& o,
+                                            const std::optional<config::Config>& c) {
+  DigestSink file;
+  RATCHET_TRY(streaming::FileSource(o.installed_image).read_into(0, file));
+  store::InstalledImage image{
+      .name = o.installed_name.empty()
+                  ? std::filesystem::path(o.installed_image).filename().string()
+                  : o.installed_name,
+      .sha256 = file.hex(),
+      .length = file.length(),
+      .release_counter = o.release_counter,
+      .security_version = o.security_version,
+      .slot = ""};
+  const config::EcuConfig* primary = c ? c->primary() : nullptr;
+  if (primary != nullptr) {
+    DigestSink slot;
+    RATCHET_TRY(streaming::FileSource(primary->slot_a, image.length, std::size_t{1} << 20,
+                                      streaming::FileSource::Kind::Slot)
+                    .read_into(0, slot));
+    if (slot.length() != image.length || slot.hex() != image.sha256)
+      return fail(Code::SlotMismatch, "slot a ({}) does not hold {} (sha256 {})",
+                  primary->slot_a.string(), o.installed_image, image.sha256);
+    image.slot = "a";
+  }
+  return image;
+}
 
 struct ReprovisionOptions {
   std::string storage_dir, record, provisioning_keys, device_id;
@@ -31,7 +86,25 @@ Status print_enrollment(const provisioning::Enrollment& e) {
   return {};
 }
 
-Status run_provision(const ProvisionOptions& o) {
+Status run_provision(ProvisionOptions o) {
+  // The same configuration as every device command; flags override it.
+  const auto c = RATCHET_TRY(o.config.load());
+  if (c) {
+    fill_from(*c, o.storage_dir, &o.anchor);
+    if (o.device_id.empty()) o.device_id = c->device_id;
+  }
+  if (o.storage_dir.empty() || o.device_id.empty())
+    return fail(Code::InvalidArgument, "no {} given and no configuration ({}) to read it from",
+                o.storage_dir.empty() ? "--storage-dir" : "--device-id",
+                o.config.path.empty() ? std::string(config::kDefaultPath) : o.config.path);
+  std::optional<store::InstalledImage> image;
+  std::string ecu = o.ecu;
+  if (!o.installed_image.empty()) {
+    image = RATCHET_TRY(factory_image(o, c));
+    if (ecu.empty() && c && !c->ecus.empty()) ecu = c->ecus.front().serial;
+    if (ecu.empty())
+      return fail(Code::InvalidArgument, "--installed-image needs --ecu or a configuration");
+  }
   provisioning::FactoryInput in;
   in.device_id = o.device_id;
   in.director_root = RATCHET_TRY(read_file(o.director_root, kMaxRoot));
@@ -40,6 +113,18 @@ Status run_provision(const ProvisionOptions& o) {
   auto db = RATCHET_TRY(store::LmdbStore::open(o.storage_dir));
   const auto e = RATCHET_TRY(provisioning::provision(db, anchor, in));
   if (!e.changed) log::notice("already provisioned: nothing changed");
+  if (image) {
+    const auto recorded = RATCHET_TRY(store::installed_image(db, ecu));
+    if (!recorded) {
+      auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
+      RATCHET_TRY(store::record_installed(anchored, ecu, *image));
+      log::notice("ECU {} runs {} (sha256 {}, release counter {})", ecu, image->name, image->sha256,
+                  image->release_counter);
+    } else if (recorded->sha256 != image->sha256) {
+      return fail(Code::InvalidArgument, "ECU {} already records {} (sha256 {}), not {}", ecu,
+                  recorded->name, recorded->sha256, image->name);
+    }
+  }
   return print_enrollment(e);
 }
 
@@ -68,10 +153,21 @@ Command add_provision_command(CLI::App& parent) {
   auto o = std::make_shared<ProvisionOptions>();
   CLI::App* app = parent.add_subcommand(
       "provision", "Factory enrollment: counters, state key, ECU key, initial roots (idempotent)");
-  app->add_option("--storage-dir", o->storage_dir, "trusted state")->required();
-  app->add_option("--device-id", o->device_id, "this device's identity")->required();
+  add_config_option(*app, o->config);
+  app->add_option("--storage-dir", o->storage_dir, "trusted state (default: the config's)");
+  app->add_option("--device-id", o->device_id, "this device's identity (default: the config's)");
   app->add_option("--director-root", o->director_root, "initial Director root.json")->required();
   app->add_option("--image-root", o->image_root, "initial Image repository root.json")->required();
+  app->add_option(
+      "--installed-image", o->installed_image,
+      "the factory image slot a holds (checked against the slot), recorded as installed");
+  app->add_option("--installed-name", o->installed_name,
+                  "its target name (default: the file's name)");
+  app->add_option("--release-counter", o->release_counter, "its release counter")
+      ->capture_default_str();
+  app->add_option("--security-version", o->security_version, "its security version")
+      ->capture_default_str();
+  app->add_option("--ecu", o->ecu, "the ECU it runs on (default: the config's first)");
   add_anchor_options(*app, o->anchor);
   return finish(app, [o] { return run_provision(*o); });
 }

@@ -87,7 +87,8 @@ int run_status(StatusOptions o) {
           "NOT RETRIED: %s (until the Director assigns another target or "
           "ratchet update --retry-failed)\n",
           f.c_str());
-    if (!out.value("hardware_anchored", false))
+    // Only for the file anchor: an unreachable TPM is an error naming its TCTI, not this.
+    if (out.contains("hardware_anchored") && out["hardware_anchored"] == false)
       (void)std::printf("WARNING: rollback floors are not hardware-anchored\n");
   }
   return problem ? report_error(*problem) : 0;

@@ -27,7 +27,7 @@ View directory_view(const fs::path& root) {
           }};
 }
 
-View archive_view(std::shared_ptr<const bundle::BundleIndex> index) {
+View archive_view(const std::shared_ptr<const bundle::BundleIndex>& index) {
   return {[index](const std::string& p) -> Result<std::string> {
             const auto* e = index->find(p);
             if (e == nullptr || !e->bytes)
@@ -80,16 +80,17 @@ Result<Json> describe_image(const View& v, const std::string& prefix) {
     if (!r.is_object() || !r.contains("format")) continue;  // chunk lists and other files
     const std::string sha = entry.value("hashes", Json::object()).value("sha256", "");
     const auto slash = name.rfind('/');
-    const std::string file = slash == std::string::npos
-                                 ? sha + "." + name
-                                 : name.substr(0, slash + 1) + sha + "." + name.substr(slash + 1);
+    const std::string file =
+        slash == std::string::npos
+            ? fmt::format("{}.{}", sha, name)
+            : fmt::format("{}{}.{}", name.substr(0, slash + 1), sha, name.substr(slash + 1));
     list[name] = {{"format", r.value("format", "")},
                   {"image_length", r.value("image", Json::object()).value("length", 0)},
                   {"length", entry.value("length", 0)},
                   {"hardware_ids", custom.value("hardwareIds", Json::array())},
                   {"release_counter", custom.value("releaseCounter", 0)},
                   {"security_version", r.value("securityVersion", 0)},
-                  {"in_bundle", v.exists(prefix + "targets/" + file)}};
+                  {"in_bundle", v.exists(fmt::format("{}targets/{}", prefix, file))}};
   }
   out["targets"] = list;
   return out;
@@ -140,7 +141,7 @@ Result<Json> describe(const fs::path& path) {
     out["archive"] = {{"format", index->format},
                       {"compression", index->compression},
                       {"entries", index->entries.size()}};
-    v = archive_view(std::move(index));
+    v = archive_view(index);
   }
   if (auto info = v.read("bundle.json"))
     if (auto doc = tuf::parse_json(*info, "bundle.json"); doc && doc->is_object()) {

@@ -107,6 +107,14 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
     // a confirmation that kept no store) is settled here too: a failed one is recorded and
     // dropped, never installed again by this run.
     const auto st = RATCHET_TRY(control->status());
+    // A blank or corrupt environment with no defaults to restore it from could never hold a
+    // trial: refused now, before anything is downloaded, naming what to set.
+    if (!st.env_valid && config.env_defaults.empty())
+      return fail(Code::BootEnv,
+                  "the U-Boot environment ({}) is blank or corrupt and no defaults are "
+                  "configured: set [boot] env_defaults to the board's default environment (e.g. "
+                  "/etc/u-boot-initial-env), or write the environment once with fw_setenv",
+                  config.fw_env_config.string());
     const std::string when = RATCHET_TRY(failure_time(db));
     RATCHET_TRY(store::settle_trials(anchored, boot_verdict(st.state, when)));
   }

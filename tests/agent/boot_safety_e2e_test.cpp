@@ -3,6 +3,7 @@
 // the environment claims; a slot path must exist and is never reached through a link to a file.
 // Every refusal leaves the environment, both slots and the trusted state as they were.
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +42,7 @@ class BootSafetyE2E : public UpdateE2E {
       if (r.target.find("rootfs-") != std::string::npos) return true;
     return false;
   }
+  std::size_t env_files_size() { return test::read_bytes(env_files.copy0).size(); }
   void expect_error_names(const test::ProcessResult& r, const std::string& text) {
     EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
   }
@@ -166,6 +168,30 @@ TEST_F(BootSafetyE2E, ASlotPathThatIsALinkToAFileIsRefused) {
   expect_error_names(r, "symbolic link to a regular file");
   EXPECT_EQ(test::read_bytes(dir / "elsewhere.img"), test::Bytes(1u << 20));
   EXPECT_TRUE(image_server->requests().empty());
+}
+
+// A blank environment (erased flash) with no env_defaults could never hold a trial: refused at
+// the start, naming the setting, with nothing downloaded and nothing written.
+TEST_F(BootSafetyE2E, ABlankEnvironmentWithoutDefaultsIsRefusedBeforeAnyDownload) {
+  assign("rootfs-v2.img", v2, "primary");
+  publish();
+  test::write_bytes(env_files.copy0, test::Bytes(env_files_size(), std::byte{0xff}));
+  test::write_bytes(env_files.copy1, test::Bytes(env_files_size(), std::byte{0xff}));
+  std::ifstream in(dir / "ratchet.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string c = text.str();
+  const std::string line = "env_defaults = \"" + env_files.defaults.string() + "\"\n";
+  ASSERT_NE(c.find(line), std::string::npos);
+  c.erase(c.find(line), line.size());
+  std::ofstream(dir / "ratchet.toml") << c;
+  const auto before = snapshot();
+  const auto r = update();
+  expect_exit(r, 40, "BootEnv");
+  expect_error_names(r, "set [boot] env_defaults");
+  EXPECT_TRUE(snapshot() == before);
+  EXPECT_FALSE(image_requested());
+  EXPECT_FALSE(trial().has_value());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file.hpp"
+
 namespace ratchet::config {
 namespace {
 
@@ -81,6 +83,17 @@ TEST(Config, TheDocumentedExampleIsValid) {
   EXPECT_EQ(c->storage_dir, defaults.storage_dir);
   ASSERT_EQ(c->ecus.size(), 2U);
   EXPECT_EQ(c->primary()->slot_b, "/dev/mmcblk0p3");
+  // A blank environment is restored from the board's defaults, so the example sets them.
+  EXPECT_EQ(c->env_defaults, "/etc/u-boot-initial-env");
+}
+
+// The confirmation unit runs whatever environment the configuration names: it assumes no path.
+TEST(Config, TheConfirmUnitAssumesNoEnvironmentPath) {
+  const auto unit = read_file(
+      std::filesystem::path(RATCHET_SOURCE_DIR) / "systemd/ratchet-confirm.service", 1u << 20);
+  ASSERT_TRUE(unit);
+  EXPECT_EQ(unit->find("fw_env.config"), std::string::npos) << *unit;
+  EXPECT_NE(unit->find("--config /etc/ratchet/ratchet.toml"), std::string::npos);
 }
 
 TEST(Config, UnknownKeysAreNamed) {

@@ -93,8 +93,13 @@ TEST_F(ConfirmCli, GoodTrialAdvancesTheImageFloors) {
   EXPECT_EQ(st.at("next"), "b");
   EXPECT_EQ(st.at("trial"), true);
   EXPECT_EQ(st.at("tries_left"), 3);
-  EXPECT_EQ(st.at("slots").at("b"), "bad");  // until it proves itself
+  EXPECT_EQ(st.at("slots").at("b"), "trial");  // until it proves itself
   EXPECT_FALSE(installed().has_value());
+  // The environment options work after the verb too, as every other command takes them.
+  auto after = test::run_process({RATCHET_BINARY, "boot", "status", "--json", "--fw-env-config",
+                                  files.config.string(), "--cmdline", (dir / "cmdline").string()});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(Json::parse(after.out).at("slots").at("b"), "trial");
 
   booted("b");
   auto r = confirm("true");

@@ -54,6 +54,15 @@ TEST(Log, JournalPrefixesCarryThePriority) {
   EXPECT_EQ(cap.finish(), "<3>disk mmcblk0 failed\n<4>slow\n<6>fine\n");
 }
 
+TEST(Log, JournalStreamMustNameThisExactStream) {
+  EXPECT_TRUE(log::names_stream("8:1234", 8, 1234));
+  EXPECT_FALSE(log::names_stream("8:1234", 8, 1235));
+  EXPECT_FALSE(log::names_stream("9:1234", 8, 1234));
+  EXPECT_FALSE(log::names_stream("8:1234x", 8, 1234));
+  EXPECT_FALSE(log::names_stream("", 8, 1234));
+  EXPECT_FALSE(log::names_stream("81234", 8, 1234));
+}
+
 TEST(Log, TerminalStyleHasLabels) {
   log::set_journal_prefixes(false);
   log::set_level(log::Level::Debug);
