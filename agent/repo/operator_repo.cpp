@@ -141,6 +141,21 @@ Result<OperatorRepo> OperatorRepo::init(const std::filesystem::path& root, RepoC
   OperatorRepo repo(std::move(paths), config, std::move(image), std::move(lock));
   repo.refresh_expiry(repo.image_, top_roles());
   RATCHET_TRY(repo.publish_image());
+  // The fleet's Director keys: every device's Director starts from this root, so the factory
+  // can provision a device before anything is assigned to it.
+  auto director = RATCHET_TRY(repo.new_director());
+  RATCHET_TRY(director.save(repo.paths_.director_template()));
+  RATCHET_TRY(write_file_atomic(repo.paths_.director_root(), director.root_bytes(1), 0644));
+  return repo;
+}
+
+Result<tuf::TufRepository> OperatorRepo::new_director() const {
+  // aktualizr's Director layout: no consistent snapshots, root and targets only (its root lists
+  // only those two roles, so a device pins it as targets-only).
+  auto repo = RATCHET_TRY(
+      tuf::TufRepository::create(now(), config_.key_type, false, tuf::Layout::TargetsOnly));
+  repo.set_dialect(config_.director_dialect);
+  refresh_expiry(repo, top_roles());
   return repo;
 }
 
@@ -170,12 +185,10 @@ Result<tuf::TufRepository*> OperatorRepo::director(const std::string& device, bo
   if (!create)
     return fail(Code::NotFound, "no Director repository for device '{}' (assign creates it)",
                 device);
-  // aktualizr's Director layout: no consistent snapshots, root and targets only (its root lists
-  // only those two roles, so a device pins it as targets-only).
-  auto repo = RATCHET_TRY(
-      tuf::TufRepository::create(now(), config_.key_type, false, tuf::Layout::TargetsOnly));
-  repo.set_dialect(config_.director_dialect);
-  refresh_expiry(repo, top_roles());
+  // From the fleet's Director root (repositories made before it existed: keys of its own).
+  auto repo = std::filesystem::exists(paths_.director_template() / "state.json", ec)
+                  ? RATCHET_TRY(tuf::TufRepository::load(paths_.director_template()))
+                  : RATCHET_TRY(new_director());
   return &directors_.emplace(device, std::move(repo)).first->second;
 }
 

@@ -2,9 +2,12 @@
 //
 //   REPO/image/               the Image repository exactly as served (consistent snapshots)
 //   REPO/director/<device>/   each device's Director repository as served (root + targets only)
+//   REPO/director-root.json   the fleet's Director root v1: what `ratchet provision` is given
+//                             (with REPO/image/1.root.json); every device's Director starts there
 //   REPO/manifests/<device>.json   the last version manifest each device PUT (ratchet-repo serve)
 //   REPO/private/             never served: config.json, the signing state of every repository
-//                             (image/, director/<device>/: TufRepository::save), previous/ (the
+//                             (image/, director/<device>/: TufRepository::save; director-template/:
+//                             the fleet's Director keys), previous/ (the
 //                             metadata each publish replaced, for the replay fault), tmp/, lock
 //
 // Every change runs under an exclusive lock of REPO/private/lock, publishes, then saves.
@@ -48,6 +51,11 @@ struct RepoPaths {
     return directors() / id;
   }
   [[nodiscard]] std::filesystem::path manifests() const { return root / "manifests"; }
+  // The fleet's Director root v1, the file the factory hands to `ratchet provision`.
+  [[nodiscard]] std::filesystem::path director_root() const { return root / "director-root.json"; }
+  [[nodiscard]] std::filesystem::path director_template() const {
+    return private_dir() / "director-template";
+  }
   [[nodiscard]] std::filesystem::path private_dir() const { return root / "private"; }
   [[nodiscard]] std::filesystem::path scratch() const { return private_dir() / "tmp"; }
   // The copy of what the last publish replaced, for a served path ("image/timestamp.json").
@@ -93,6 +101,7 @@ class OperatorRepo {
         config_(config),
         image_(std::move(image)),
         lock_(std::move(lock)) {}
+  [[nodiscard]] Result<tuf::TufRepository> new_director() const;
   [[nodiscard]] Status publish(tuf::TufRepository& repo, const std::filesystem::path& dir,
                                const std::string& served, const std::filesystem::path& state);
   RepoPaths paths_;

@@ -81,6 +81,19 @@ class RepoBundleE2E : public ::testing::Test {
   }
 };
 
+// The factory provisions from the fleet's Director root, which init writes before any device is
+// known; every device's Director starts from it.
+TEST_F(RepoBundleE2E, EveryDevicesDirectorStartsFromTheRootInitWrote) {
+  EXPECT_EQ(test::read_bytes(repo / "director/dev-1/1.root.json"),
+            test::read_bytes(repo / "director-root.json"));
+  ASSERT_EQ(tool({"assign", repo.string(), "--device", "dev-2", "--ecu", "primary", "--hardware-id",
+                  "board-a", "--target", "fw-1.img"})
+                .exit_code,
+            0);
+  EXPECT_EQ(test::read_bytes(repo / "director/dev-2/1.root.json"),
+            test::read_bytes(repo / "director-root.json"));
+}
+
 TEST_F(RepoBundleE2E, ABundleOfAChosenTargetInstallsAndTheFleetSeesNoChange) {
   const auto online = test::read_bytes(repo / "director/dev-1/targets.json");
   const auto online_version = targets_of(repo / "director/dev-1/targets.json")["version"];
