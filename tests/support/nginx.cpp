@@ -15,9 +15,25 @@ bool Nginx::available() {
 Nginx::Nginx(const std::filesystem::path& prefix, const std::filesystem::path& root,
              const std::string& server_lines, bool ssl)
     : port_(free_loopback_port()) {
+  start(prefix, fmt::format(R"(
+  server {{
+    listen 127.0.0.1:{0}{1};
+    root {2};
+{3}
+  }}
+)",
+                            port_, ssl ? " ssl" : "", root.string(), server_lines));
+}
+
+Nginx::Nginx(const std::filesystem::path& prefix, const std::string& http_lines,
+             unsigned short port)
+    : port_(port) {
+  start(prefix, http_lines);
+}
+
+void Nginx::start(const std::filesystem::path& prefix, const std::string& http_lines) {
   std::filesystem::create_directories(prefix / "logs");
-  std::ofstream(prefix / "nginx.conf")
-      << fmt::format(R"(
+  std::ofstream(prefix / "nginx.conf") << fmt::format(R"(
 worker_processes 1;
 master_process off;
 events {{ worker_connections 64; }}
@@ -30,14 +46,10 @@ http {{
   scgi_temp_path {0}/scgi;
   types {{ application/json json; }}
   default_type application/octet-stream;
-  server {{
-    listen 127.0.0.1:{1}{2};
-    root {3};
-{4}
-  }}
+{1}
 }}
 )",
-                     prefix.string(), port_, ssl ? " ssl" : "", root.string(), server_lines);
+                                                      prefix.string(), http_lines);
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{
           kBinary, "-c", (prefix / "nginx.conf").string(), "-p", prefix.string(), "-g",

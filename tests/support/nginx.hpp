@@ -20,11 +20,16 @@ class Nginx {
   Nginx(const std::filesystem::path& prefix, const std::filesystem::path& root,
         const std::string& server_lines, bool ssl = false);
 
+  // Runs `http_lines` (maps and server blocks, as a conf.d file holds them) inside the http
+  // context; they listen on `port` themselves.
+  Nginx(const std::filesystem::path& prefix, const std::string& http_lines, unsigned short port);
+
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
   [[nodiscard]] std::string err() const { return process_->err(); }
   int stop() noexcept { return process_->stop(); }
 
  private:
+  void start(const std::filesystem::path& prefix, const std::string& http_lines);
   unsigned short port_ = 0;
   std::unique_ptr<BackgroundProcess> process_;
 };
