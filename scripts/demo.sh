@@ -14,6 +14,7 @@ bash scripts/setup.sh
 cmake -S . -B build/release -G Ninja >/dev/null
 cmake --build build/release -j2 --target ratchet ratchet-repo
 bin=$root/build/release/agent
+repo_bin=$root/build/release/repo
 
 work=$(mktemp -d /tmp/ratchet-demo-XXXXXX)
 pids=()
@@ -55,16 +56,16 @@ boot=("$bin/ratchet" boot --fw-env-config "$work/fw_env.config" --env-defaults "
 
 step "the repository: v1 raw, v2 as a zstd delta against v1, assigned to dev-1"
 repo=$work/repo
-"$bin/ratchet-repo" init "$repo"
-"$bin/ratchet-repo" add-target "$repo" --image "$work/v1.img" --name rootfs-v1.img \
+"$repo_bin/ratchet-repo" init "$repo"
+"$repo_bin/ratchet-repo" add-target "$repo" --image "$work/v1.img" --name rootfs-v1.img \
   --hardware-id demo-board --release-counter 1 --security-version 1
-"$bin/ratchet-repo" add-target "$repo" --image "$work/v2.img" --name rootfs-v2.img.zst \
+"$repo_bin/ratchet-repo" add-target "$repo" --image "$work/v2.img" --name rootfs-v2.img.zst \
   --hardware-id demo-board --release-counter 2 --security-version 2 --format delta \
   --delta-base rootfs-v1.img
-"$bin/ratchet-repo" assign "$repo" --device dev-1 --ecu primary --hardware-id demo-board \
+"$repo_bin/ratchet-repo" assign "$repo" --device dev-1 --ecu primary --hardware-id demo-board \
   --target rootfs-v1.img
 cp -r "$repo/director/dev-1" "$work/director-v1"   # kept for the replay attack below
-"$bin/ratchet-repo" serve "$repo" --port 0 --port-file "$work/port" >"$work/serve.log" 2>&1 &
+"$repo_bin/ratchet-repo" serve "$repo" --port 0 --port-file "$work/port" >"$work/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(cat "$work/port")"
@@ -74,7 +75,7 @@ step "factory provisioning: TPM counters, state key, ECU key, initial roots"
   --director-root "$repo/director/dev-1/1.root.json" --image-root "$repo/image/1.root.json" \
   | tee "$work/enrollment.json"
 # The backend records the device's ECU key: the server stores only manifests it signed.
-"$bin/ratchet-repo" enroll "$repo" --enrollment "$work/enrollment.json"
+"$repo_bin/ratchet-repo" enroll "$repo" --enrollment "$work/enrollment.json"
 cat >"$work/ratchet.toml" <<TOML
 [device]
 id = "dev-1"
@@ -96,7 +97,7 @@ slot_b = "$work/slot_b.img"
 TOML
 
 step "the backend assigns v2; ratchet update (exit 10: installed, reboot needed)"
-"$bin/ratchet-repo" assign "$repo" --device dev-1 --ecu primary --hardware-id demo-board \
+"$repo_bin/ratchet-repo" assign "$repo" --device dev-1 --ecu primary --hardware-id demo-board \
   --target rootfs-v2.img.zst
 rc=0
 "$bin/ratchet" update --config "$work/ratchet.toml" || rc=$?

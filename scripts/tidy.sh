@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
 [ -f "$build/compile_commands.json" ] || { echo "tidy: configure $build first" >&2; exit 2; }
-mapfile -t files < <(git ls-files 'common/*.cpp' 'streaming/*.cpp' 'tpm/*.cpp' 'bootctl/*.cpp' 'agent/*.cpp')
+mapfile -t files < <(git ls-files 'common/*.cpp' 'streaming/*.cpp' 'tpm/*.cpp' 'bootctl/*.cpp' 'agent/*.cpp' 'repo/*.cpp')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! printf '%s\n' "${files[@]}" |

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning.hpp"
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
 #include "tests/support/anchor_backend.hpp"

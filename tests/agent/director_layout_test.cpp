@@ -4,7 +4,7 @@
 // trusted or rotated to, keeping what it trusted.
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
 #include "tests/support/data.hpp"

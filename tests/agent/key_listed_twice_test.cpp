@@ -4,7 +4,7 @@
 // stays byte-for-byte as it was.
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
 #include "tests/support/data.hpp"

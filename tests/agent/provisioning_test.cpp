@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/store/anchored_store.hpp"
 #include "agent/store/installed_images.hpp"
 #include "tests/support/anchor_backend.hpp"

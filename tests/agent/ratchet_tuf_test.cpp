@@ -2,7 +2,7 @@
 // exit codes, and time read through libc (faketime).
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "common/hex.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"

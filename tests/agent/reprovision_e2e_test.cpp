@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning_record.hpp"
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "common/file.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"

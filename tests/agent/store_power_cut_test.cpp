@@ -9,7 +9,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/store/lmdb_store.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"

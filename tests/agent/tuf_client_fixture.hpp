@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
 #include "tests/support/data.hpp"

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning.hpp"
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/tuf/keys.hpp"
 #include "common/file.hpp"

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/process.hpp"

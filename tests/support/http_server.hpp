@@ -1,4 +1,4 @@
-// A loopback HTTP/1.1 file server for tests: agent/repo's HttpFileServer serving the regular files
+// A loopback HTTP/1.1 file server for tests: repo/'s HttpFileServer serving the regular files
 // under `root` at http://127.0.0.1:PORT/ (the kernel picks the port), recording every request,
 // with the same fault modes (slow, truncated, endless and stalled bodies, ignored ranges, error
 // statuses). Boost stays out of this header.
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/repo/http_file_server.hpp"
+#include "repo/http_file_server.hpp"
 
 namespace ratchet::test {
 

@@ -1,4 +1,4 @@
-#include "agent/repo/repo_files.hpp"
+#include "repo/repo_files.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/repo/dialect.hpp"
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/dialect.hpp"
+#include "repo/tuf_repository.hpp"
 #include "common/fd.hpp"
 
 namespace ratchet::repo {

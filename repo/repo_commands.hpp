@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/repo/operator_repo.hpp"
-#include "agent/repo/payload_builder.hpp"
+#include "repo/operator_repo.hpp"
+#include "repo/payload_builder.hpp"
 
 namespace ratchet::repo {
 

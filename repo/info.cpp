@@ -1,4 +1,4 @@
-#include "agent/repo/info.hpp"
+#include "repo/info.hpp"
 
 #include <functional>
 

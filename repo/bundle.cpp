@@ -1,11 +1,11 @@
-#include "agent/repo/bundle.hpp"
+#include "repo/bundle.hpp"
 
 #include <algorithm>
 #include <ctime>
 #include <set>
 
-#include "agent/repo/repo_files.hpp"
-#include "agent/repo/ustar.hpp"
+#include "repo/repo_files.hpp"
+#include "repo/ustar.hpp"
 #include "agent/tuf/metadata.hpp"
 #include "common/file.hpp"
 

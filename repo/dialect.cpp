@@ -1,4 +1,4 @@
-#include "agent/repo/dialect.hpp"
+#include "repo/dialect.hpp"
 
 #include "common/hex.hpp"
 #include "streaming/hasher.hpp"

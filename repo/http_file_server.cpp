@@ -1,4 +1,4 @@
-#include "agent/repo/http_file_server.hpp"
+#include "repo/http_file_server.hpp"
 
 #include <algorithm>
 #include <array>
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/repo/http_paths.hpp"
+#include "repo/http_paths.hpp"
 #include "common/fd.hpp"
 #include "common/file.hpp"
 

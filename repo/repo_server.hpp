@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/repo/http_file_server.hpp"
+#include "repo/http_file_server.hpp"
 
 namespace ratchet::repo {
 

@@ -10,7 +10,7 @@
 //   DIR/keys/<keyid>.pem  each private key once, mode 0600
 #include <set>
 
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 #include "common/file.hpp"
 
 namespace ratchet::tuf {

@@ -1,5 +1,5 @@
 // ratchet-repo: the operator's tool. Keeps an Image repository and one Director repository per
-// device in a directory (REPO, see agent/repo/operator_repo.hpp), builds payloads and chunk
+// device in a directory (REPO, see repo/operator_repo.hpp), builds payloads and chunk
 // lists, assigns targets, rotates keys, writes USB bundles, serves REPO over HTTP and signs
 // provisioning records:
 //   ratchet-repo init REPO [--key-type ed25519|ecdsa|rsa] [--expires-days 365]
@@ -31,12 +31,12 @@
 #include <pthread.h>
 
 #include "agent/cli/exit_code.hpp"
-#include "agent/repo/bundle.hpp"
-#include "agent/repo/device_keys.hpp"
-#include "agent/repo/info.hpp"
-#include "agent/repo/provisioning_files.hpp"
-#include "agent/repo/repo_commands.hpp"
-#include "agent/repo/repo_server.hpp"
+#include "repo/bundle.hpp"
+#include "repo/device_keys.hpp"
+#include "repo/info.hpp"
+#include "repo/provisioning_files.hpp"
+#include "repo/repo_commands.hpp"
+#include "repo/repo_server.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
 

@@ -1,4 +1,4 @@
-#include "agent/repo/device_keys.hpp"
+#include "repo/device_keys.hpp"
 
 #include "agent/tuf/canonical_json.hpp"
 #include "common/file.hpp"

@@ -1,9 +1,9 @@
-#include "agent/repo/repo_server.hpp"
+#include "repo/repo_server.hpp"
 
 #include <optional>
 
-#include "agent/repo/device_keys.hpp"
-#include "agent/repo/operator_repo.hpp"
+#include "repo/device_keys.hpp"
+#include "repo/operator_repo.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
 

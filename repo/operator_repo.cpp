@@ -1,4 +1,4 @@
-#include "agent/repo/operator_repo.hpp"
+#include "repo/operator_repo.hpp"
 
 #include <algorithm>
 #include <cctype>

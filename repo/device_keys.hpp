@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/repo/operator_repo.hpp"
+#include "repo/operator_repo.hpp"
 #include "agent/tuf/keys.hpp"
 
 namespace ratchet::repo {

@@ -1,4 +1,4 @@
-#include "agent/repo/http_paths.hpp"
+#include "repo/http_paths.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "agent/repo/ustar.hpp"
+#include "repo/ustar.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "agent/repo/payload_builder.hpp"
+#include "repo/payload_builder.hpp"
 
 #include <atomic>
 

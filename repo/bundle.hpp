@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/repo/operator_repo.hpp"
-#include "agent/repo/repo_commands.hpp"
+#include "repo/operator_repo.hpp"
+#include "repo/repo_commands.hpp"
 
 namespace ratchet::repo {
 

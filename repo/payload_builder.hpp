@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "agent/repo/repo_files.hpp"
+#include "repo/repo_files.hpp"
 #include "common/result.hpp"
 #include "streaming/install.hpp"
 

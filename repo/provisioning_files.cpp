@@ -1,4 +1,4 @@
-#include "agent/repo/provisioning_files.hpp"
+#include "repo/provisioning_files.hpp"
 
 #include <ctime>
 

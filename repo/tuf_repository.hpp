@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/repo/dialect.hpp"
+#include "repo/dialect.hpp"
 #include "agent/tuf/keys.hpp"
 #include "agent/tuf/metadata.hpp"
 

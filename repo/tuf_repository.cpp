@@ -1,9 +1,9 @@
-#include "agent/repo/tuf_repository.hpp"
+#include "repo/tuf_repository.hpp"
 
 #include <algorithm>
 #include <set>
 
-#include "agent/repo/repo_files.hpp"
+#include "repo/repo_files.hpp"
 #include "agent/tuf/fetcher.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"

@@ -1,4 +1,4 @@
-#include "agent/repo/repo_commands.hpp"
+#include "repo/repo_commands.hpp"
 
 #include <algorithm>
 #include <bit>
