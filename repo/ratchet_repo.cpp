@@ -31,14 +31,14 @@
 #include <pthread.h>
 
 #include "agent/cli/exit_code.hpp"
+#include "common/file.hpp"
+#include "common/log.hpp"
 #include "repo/bundle.hpp"
 #include "repo/device_keys.hpp"
 #include "repo/info.hpp"
 #include "repo/provisioning_files.hpp"
 #include "repo/repo_commands.hpp"
 #include "repo/repo_server.hpp"
-#include "common/file.hpp"
-#include "common/log.hpp"
 
 namespace {
 
@@ -95,7 +95,8 @@ Status run_add_target(const Options& o) {
   return {};
 }
 
-Status run_assign(const Options& o) {
+// --ecu, --hardware-id and --target, once for each ECU.
+Result<std::vector<repo::Assignment>> ecu_assignments(const Options& o) {
   if (o.ecus.size() != o.hardware_ids.size() || o.ecus.size() != o.targets.size())
     return fail(Code::InvalidArgument,
                 "give --ecu, --hardware-id and --target once for each ECU ({}, {} and {} given)",
@@ -103,6 +104,11 @@ Status run_assign(const Options& o) {
   std::vector<repo::Assignment> a;
   for (std::size_t i = 0; i < o.ecus.size(); ++i)
     a.push_back({o.ecus[i], o.hardware_ids[i], o.targets[i]});
+  return a;
+}
+
+Status run_assign(const Options& o) {
+  const auto a = RATCHET_TRY(ecu_assignments(o));
   RATCHET_TRY(repo::assign(o.repo, o.device, a));
   std::string what;
   for (const auto& x : a)
@@ -116,12 +122,7 @@ Status run_assign(const Options& o) {
 Status run_bundle(const Options& o) {
   std::vector<repo::Assignment> a;
   if (!o.ecus.empty() || !o.hardware_ids.empty()) {
-    if (o.ecus.size() != o.hardware_ids.size() || o.ecus.size() != o.targets.size())
-      return fail(Code::InvalidArgument,
-                  "give --ecu, --hardware-id and --target once for each ECU ({}, {} and {} given)",
-                  o.ecus.size(), o.hardware_ids.size(), o.targets.size());
-    for (std::size_t i = 0; i < o.ecus.size(); ++i)
-      a.push_back({o.ecus[i], o.hardware_ids[i], o.targets[i]});
+    a = RATCHET_TRY(ecu_assignments(o));
   } else if (!o.targets.empty()) {
     auto repo = RATCHET_TRY(repo::OperatorRepo::open(o.repo));
     a = RATCHET_TRY(repo::assignments_for(repo, o.device, o.targets));

@@ -211,8 +211,8 @@ test::Bytes decode(const test::Bytes& payload, std::span<const std::byte> refere
 }
 
 TEST_F(RatchetRepo, HelpOnEveryCommand) {
-  for (const char* c : {"init", "add-target", "assign", "rotate-key", "delegate", "bundle", "serve",
-                        "provisioning-record", "provisioning-keygen"}) {
+  for (const char* c : {"init", "add-target", "assign", "rotate-key", "delegate", "bundle", "info",
+                        "serve", "provisioning-record", "provisioning-keygen"}) {
     const auto r = tool({c, "--help"});
     EXPECT_EQ(r.exit_code, 0) << c;
     EXPECT_NE(r.out.find("--"), std::string::npos) << c;
