@@ -211,9 +211,11 @@ std::vector<Sub> add_commands(CLI::App& app, Options& o) {
          const auto dialect = RATCHET_TRY(tuf::parse_dialect(o.director_dialect));
          (void)RATCHET_TRY(repo::OperatorRepo::init(o.repo, {type, o.expires_days, dialect}));
          (void)std::printf(
-             "initialised %s: Image repository root v1 (%s keys), Directors in the "
-             "%s dialect\n",
-             o.repo.c_str(), o.key_type.c_str(), o.director_dialect.c_str());
+             "initialised %s: Image repository root v1 (%s keys), Directors in the %s "
+             "dialect; provision devices with --director-root %s/director-root.json "
+             "--image-root %s/image/1.root.json\n",
+             o.repo.c_str(), o.key_type.c_str(), o.director_dialect.c_str(), o.repo.c_str(),
+             o.repo.c_str());
          return {};
        }});
 

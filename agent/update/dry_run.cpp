@@ -7,6 +7,7 @@
 #include "agent/store/trusted_floors.hpp"
 #include "agent/update/image_spec.hpp"
 #include "agent/uptane/refresh.hpp"
+#include "bootctl/running_slot.hpp"
 #include "common/hex.hpp"
 #include "streaming/install.hpp"
 
@@ -59,6 +60,12 @@ Result<PlannedTarget> plan(const config::Config& config, const store::LmdbStore&
 }  // namespace
 
 Result<DryRunReport> dry_run(const config::Config& config, Sources& sources) {
+  // What the real run refuses before it fetches anything, this refuses too: a slot path that
+  // does not exist, a blank environment with no defaults, a running slot it cannot tell.
+  RATCHET_TRY(config::check_slots(config));
+  const auto boot = RATCHET_TRY(open_boot(config));
+  if (boot.status)
+    (void)RATCHET_TRY(bootctl::slot_to_write(boot.status->state, boot.status->booted));
   auto anchor = RATCHET_TRY(open_device_anchor(config));
   auto db = RATCHET_TRY(store::LmdbStore::open(config.storage_dir));
   // The trusted state is checked against its anchor first: a forged store is an error, not a

@@ -61,6 +61,29 @@ ManifestInput manifest_input(const config::Config& config, std::uint64_t generat
 
 }  // namespace
 
+Result<BootSide> open_boot(const config::Config& config) {
+  BootSide boot;
+  if (config.primary() == nullptr) return boot;
+#if RATCHET_HAVE_UBOOTENV
+  boot.env = std::make_unique<bootctl::UbootEnv>(config.fw_env_config, config.env_defaults);
+  boot.control.emplace(*boot.env,
+                       bootctl::SlotDevices{config.primary()->slot_a, config.primary()->slot_b},
+                       bootctl::SystemView{.cmdline = config.cmdline});
+#else
+  return fail(Code::Unsupported, "an ab-rootfs ECU needs a build with libubootenv");
+#endif
+  boot.status = RATCHET_TRY(boot.control->status());
+  // A blank or corrupt environment with no defaults to restore it from could never hold a
+  // trial: refused now, before anything is downloaded, naming what to set.
+  if (!boot.status->env_valid && config.env_defaults.empty())
+    return fail(Code::BootEnv,
+                "the U-Boot environment ({}) is blank or corrupt and no defaults are "
+                "configured: set [boot] env_defaults to the board's default environment (e.g. "
+                "/etc/u-boot-initial-env), or write the environment once with fw_setenv",
+                config.fw_env_config.string());
+  return boot;
+}
+
 Result<provisioning::DeviceAnchor> open_device_anchor(const config::Config& c) {
   provisioning::AnchorConfig a;
   a.tcti = c.tcti;
@@ -93,28 +116,13 @@ Result<RunReport> run_update(const config::Config& config, Sources& sources,
   auto anchored = RATCHET_TRY(store::AnchoredStore::open(db, anchor.anchor()));
   const tuf::Seconds now = RATCHET_TRY(store::verifier_now(db));
 
-  std::unique_ptr<bootctl::BootEnv> env;
-  std::optional<bootctl::BootControl> control;
-  if (config.primary() != nullptr) {
-#if RATCHET_HAVE_UBOOTENV
-    env = std::make_unique<bootctl::UbootEnv>(config.fw_env_config, config.env_defaults);
-    control.emplace(*env, bootctl::SlotDevices{config.primary()->slot_a, config.primary()->slot_b},
-                    bootctl::SystemView{.cmdline = config.cmdline});
-#else
-    return fail(Code::Unsupported, "an ab-rootfs ECU needs a build with libubootenv");
-#endif
+  auto boot = RATCHET_TRY(open_boot(config));
+  std::optional<bootctl::BootControl>& control = boot.control;
+  if (boot.status) {
     // A trial that the environment has settled since the last run (the bootloader fell back, or
     // a confirmation that kept no store) is settled here too: a failed one is recorded and
     // dropped, never installed again by this run.
-    const auto st = RATCHET_TRY(control->status());
-    // A blank or corrupt environment with no defaults to restore it from could never hold a
-    // trial: refused now, before anything is downloaded, naming what to set.
-    if (!st.env_valid && config.env_defaults.empty())
-      return fail(Code::BootEnv,
-                  "the U-Boot environment ({}) is blank or corrupt and no defaults are "
-                  "configured: set [boot] env_defaults to the board's default environment (e.g. "
-                  "/etc/u-boot-initial-env), or write the environment once with fw_setenv",
-                  config.fw_env_config.string());
+    const auto& st = *boot.status;
     const std::string when = RATCHET_TRY(failure_time(db));
     RATCHET_TRY(store::settle_trials(anchored, boot_verdict(st.state, when)));
   }

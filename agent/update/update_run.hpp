@@ -15,6 +15,7 @@
 #include "agent/config/config.hpp"
 #include "agent/provisioning/device_anchor.hpp"
 #include "agent/tuf/fetcher.hpp"
+#include "bootctl/boot_control.hpp"
 #include "streaming/install.hpp"
 
 namespace ratchet::update {
@@ -49,6 +50,16 @@ struct RunReport {
 
 [[nodiscard]] Result<RunReport> run_update(const config::Config& config, Sources& sources,
                                            const RunOptions& options);
+
+// The primary ECU's boot control and what it says now, checked as every run starts: an
+// environment that is blank or corrupt with no defaults to restore it from is BootEnv. Empty for
+// a device without an A/B ECU.
+struct BootSide {
+  std::unique_ptr<bootctl::BootEnv> env;
+  std::optional<bootctl::BootControl> control;  // refers to *env
+  std::optional<bootctl::BootStatus> status;
+};
+[[nodiscard]] Result<BootSide> open_boot(const config::Config& config);
 
 // The device's anchor (TPM or file) as the configuration names it.
 [[nodiscard]] Result<provisioning::DeviceAnchor> open_device_anchor(const config::Config& config);

@@ -100,6 +100,7 @@ TEST_F(BootSafetyE2E, UpdateRefusesWhenTheRunningSlotIsUnknown) {
   assign("rootfs-v2.img", v2, "primary");
   publish();
   const auto before = snapshot();
+  expect_exit(update({"--dry-run"}), 40, "BootedSlotUnknown");
   auto r = update();
   expect_exit(r, 40, "BootedSlotUnknown");
   expect_error_names(r, "refusing to write either slot");
@@ -186,6 +187,8 @@ TEST_F(BootSafetyE2E, ABlankEnvironmentWithoutDefaultsIsRefusedBeforeAnyDownload
   c.erase(c.find(line), line.size());
   std::ofstream(dir / "ratchet.toml") << c;
   const auto before = snapshot();
+  // The dry run says so too, rather than "would install".
+  expect_exit(update({"--dry-run"}), 40, "BootEnv");
   const auto r = update();
   expect_exit(r, 40, "BootEnv");
   expect_error_names(r, "set [boot] env_defaults");

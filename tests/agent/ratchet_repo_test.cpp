@@ -223,7 +223,14 @@ TEST_F(RatchetRepo, HelpOnEveryCommand) {
 }
 
 TEST_F(RatchetRepo, InitPublishesAndRefusesAnExistingRepository) {
-  ok({"init", repo.string(), "--key-type", "ecdsa", "--expires-days", "30"});
+  const auto init = tool({"init", repo.string(), "--key-type", "ecdsa", "--expires-days", "30"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  // One line that says what to hand to the factory.
+  EXPECT_NE(init.out.find("--director-root " + repo.string() + "/director-root.json --image-root " +
+                          repo.string() + "/image/1.root.json"),
+            std::string::npos)
+      << init.out;
+  EXPECT_TRUE(fs::is_regular_file(repo / "director-root.json"));
   for (const char* f :
        {"1.root.json", "root.json", "timestamp.json", "1.snapshot.json", "1.targets.json"})
     EXPECT_TRUE(fs::is_regular_file(repo / "image" / f)) << f;
