@@ -1,8 +1,8 @@
 // Parse + verify a targets.json with 10,000 targets, and one delegating to 1,000 roles.
 #include <benchmark/benchmark.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/tuf/metadata.hpp"
+#include "repo/tuf_repository.hpp"
 
 namespace {
 

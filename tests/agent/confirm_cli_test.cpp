@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning.hpp"
-#include "repo/tuf_repository.hpp"
 #include "agent/store/failed_targets.hpp"
 #include "agent/store/installed_images.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/uboot_env_files.hpp"

@@ -4,9 +4,9 @@
 // trusted or rotated to, keeping what it trusted.
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -4,9 +4,9 @@
 // stays byte-for-byte as it was.
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/key_twice.hpp"
 #include "tests/support/process.hpp"

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "common/file.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/process.hpp"

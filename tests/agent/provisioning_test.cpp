@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/store/anchored_store.hpp"
 #include "agent/store/installed_images.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/key_twice.hpp"

@@ -2,8 +2,8 @@
 // exit codes, and time read through libc (faketime).
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "common/hex.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/process.hpp"

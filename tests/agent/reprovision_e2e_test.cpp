@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning_record.hpp"
-#include "repo/tuf_repository.hpp"
 #include "common/file.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/anchor_backend.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"

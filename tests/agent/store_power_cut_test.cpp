@@ -9,8 +9,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/store/lmdb_store.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/process.hpp"

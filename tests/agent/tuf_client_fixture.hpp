@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "repo/tuf_repository.hpp"
 #include "agent/tuf/directory_store.hpp"
 #include "agent/tuf/updater.hpp"
+#include "repo/tuf_repository.hpp"
 #include "tests/support/data.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/temp_dir.hpp"

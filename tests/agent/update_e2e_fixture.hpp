@@ -10,11 +10,11 @@
 #include <gtest/gtest.h>
 
 #include "agent/provisioning/provisioning.hpp"
-#include "repo/tuf_repository.hpp"
 #include "agent/store/installed_images.hpp"
 #include "agent/tuf/keys.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
+#include "repo/tuf_repository.hpp"
 #include "streaming/chunk_list.hpp"
 #include "streaming/hasher.hpp"
 #include "tests/support/anchor_backend.hpp"
