@@ -12,6 +12,8 @@
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
+#include "streaming/digest_check.hpp"
+#include "streaming/discard_sink.hpp"
 #include "streaming/file_source.hpp"
 #include "streaming/hasher.hpp"
 
@@ -29,7 +31,7 @@ struct ProvisionOptions {
   std::uint64_t release_counter = 0, security_version = 0;
 };
 
-// Hashes `bytes` bytes of `path` from its start (0: all of it).
+// The SHA-256 and length of what is written (the factory image file).
 class DigestSink final : public streaming::Sink {
  public:
   Status write(std::span<const std::byte> data) override {
@@ -38,7 +40,7 @@ class DigestSink final : public streaming::Sink {
     return {};
   }
   Status finish() override { return {}; }
-  std::string hex() { return to_hex(hasher_.finish()); }
+  std::vector<std::byte> digest() { return hasher_.finish(); }
   [[nodiscard]] std::uint64_t length() const { return length_; }
 
  private:
@@ -52,24 +54,28 @@ Result<store::InstalledImage> factory_image(const ProvisionOptions& o,
                                             const std::optional<config::Config>& c) {
   DigestSink file;
   RATCHET_TRY(streaming::FileSource(o.installed_image).read_into(0, file));
+  const auto sha256 = file.digest();
   store::InstalledImage image{
       .name = o.installed_name.empty()
                   ? std::filesystem::path(o.installed_image).filename().string()
                   : o.installed_name,
-      .sha256 = file.hex(),
+      .sha256 = to_hex(sha256),
       .length = file.length(),
       .release_counter = o.release_counter,
       .security_version = o.security_version,
       .slot = ""};
   const config::EcuConfig* primary = c ? c->primary() : nullptr;
   if (primary != nullptr) {
-    DigestSink slot;
+    // The slot's first bytes through the same length and digest check as any payload.
+    streaming::DiscardSink discard;
+    streaming::DigestCheck check(discard, "slot a", image.length, {.sha256 = sha256, .sha512 = {}});
     RATCHET_TRY(streaming::FileSource(primary->slot_a, image.length, std::size_t{1} << 20,
                                       streaming::FileSource::Kind::Slot)
-                    .read_into(0, slot));
-    if (slot.length() != image.length || slot.hex() != image.sha256)
-      return fail(Code::SlotMismatch, "slot a ({}) does not hold {} (sha256 {})",
-                  primary->slot_a.string(), o.installed_image, image.sha256);
+                    .read_into(0, check));
+    if (auto held = check.finish(); !held)
+      return fail(Code::SlotMismatch, "slot a ({}) does not hold {} (sha256 {}): {}",
+                  primary->slot_a.string(), o.installed_image, image.sha256,
+                  held.error().message());
     image.slot = "a";
   }
   return image;
